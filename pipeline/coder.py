@@ -1,0 +1,574 @@
+"""The geopolitical event coder: who did what to whom, where and when, from a spaCy parse.
+
+Rules are data. Trigger rules (pipeline/data/coder/triggers.jsonl) map a verb or noun
+lemma, plus optional conditions on its object, complement or preposition, to a CAMEO code.
+Actors come from `pipeline.actors`; codes, names, PLOVER categories, QuadClass and
+Goldstein values come from the shipped code table (pipeline/data/codes/cameo_codes.tsv).
+
+For each trigger token the coder reads the dependency parse:
+  source  nsubj (or the agent of a passive), inherited through xcomp/advcl/conj/pcomp
+  target  dobj, a preposition named by the rule ("met with", "sanctions on"), or the
+          passive subject ("X was attacked by Y")
+  both    expanded over conjuncts; reciprocal rules with coordinated subjects and no
+          target ("the US and China agreed") give both directions
+  where   a place attached with in/at; when: a date expression attached to the trigger
+  how     modality from negation, future and modal auxiliaries, and intent verbs
+
+`match_events` finds candidates in a Doc; `code_doc` turns them into `Event` records.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pipeline.actors import ActorDictionary, Entry, load_actor_dictionary, tokens_of
+from pipeline.records import Actor, Event
+from pipeline.timex import resolve_date
+
+CODER_VERSION = "rules-0.1"
+
+_SUBJ = {"nsubj"}
+_PASS_SUBJ = {"nsubjpass"}
+_INHERIT = {"xcomp", "advcl", "conj", "pcomp", "prep", "acl", "ccomp", "relcl"}
+_ACTOR_DROP = {"relcl", "acl", "advcl", "conj", "cc", "punct", "ccomp", "xcomp", "prep"}
+_ACTOR_PREPS = {"of", "for"}
+_FUTURE_AUX = {"will", "shall", "'ll", "wo"}
+_HYPO_AUX = {"could", "might", "may", "should", "would"}
+_INTENT_VERBS = {"plan", "intend", "expect", "hope", "aim", "want", "seek", "prepare", "vow"}
+_REPORTING = {"announce", "say", "tell", "state", "add", "confirm", "report", "claim"}
+_ACTOR_LABELS = {"GPE", "NORP", "ORG", "PERSON", "LOC", "FAC"}
+_PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "him", "her", "them", "us"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    lemmas: frozenset[str]
+    pos: str
+    cameo: str
+    target: tuple[str, ...] = ()
+    intent: str | None = None
+    reciprocal: bool = False
+    object: frozenset[str] = frozenset()
+    object_not: frozenset[str] = frozenset()
+    xcomp: frozenset[str] = frozenset()
+    requires_prep: frozenset[str] = frozenset()
+    forbid_prep: frozenset[str] = frozenset()
+    light: frozenset[str] = frozenset()
+    between: bool = False
+    subject_sector: frozenset[str] | None = None
+    requires_word: frozenset[str] = frozenset()
+
+    @property
+    def specificity(self) -> int:
+        return sum(
+            bool(x) for x in (self.object, self.xcomp, self.requires_prep, self.light, self.between)
+        ) + bool(self.requires_word)
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    code: str
+    root: str
+    name: str
+    root_name: str
+    plover: str
+    quad_class: int
+    goldstein: float
+
+
+def _frozen(row: dict[str, Any], key: str) -> frozenset[str]:
+    return frozenset(str(v).lower() for v in row.get(key, []) or [])
+
+
+def load_rules(path: Path | None = None) -> list[Rule]:
+    path = path or Path(str(resources.files("pipeline") / "data" / "coder" / "triggers.jsonl"))
+    rules: list[Rule] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            row = json.loads(line)
+            rules.append(
+                Rule(
+                    id=row["id"],
+                    lemmas=_frozen(row, "lemma"),
+                    pos=row.get("pos", "VERB"),
+                    cameo=str(row["cameo"]),
+                    target=tuple(row.get("target", [])),
+                    intent=row.get("intent"),
+                    reciprocal=bool(row.get("reciprocal", False)),
+                    object=_frozen(row, "object"),
+                    object_not=_frozen(row, "object_not") | _frozen(row, "forbid_object"),
+                    xcomp=_frozen(row, "xcomp"),
+                    requires_prep=_frozen(row, "requires_prep"),
+                    forbid_prep=_frozen(row, "forbid_prep"),
+                    light=_frozen(row, "light"),
+                    between=bool(row.get("between", False)),
+                    subject_sector=(
+                        frozenset(row["subject_sector"]) if "subject_sector" in row else None
+                    ),
+                    requires_word=_frozen(row, "requires_word"),
+                )
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"{path}:{n}: bad trigger rule: {exc}") from exc
+    return rules
+
+
+def load_codes(path: Path | None = None) -> dict[str, CodeInfo]:
+    path = path or Path(str(resources.files("pipeline") / "data" / "codes" / "cameo_codes.tsv"))
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    roots = {r["cameo_code"]: r["description"] for r in rows if len(r["cameo_code"]) == 2}
+    out: dict[str, CodeInfo] = {}
+    for r in rows:
+        root = r["root_code"]
+        out[r["cameo_code"]] = CodeInfo(
+            code=r["cameo_code"],
+            root=root,
+            name=r["description"],
+            root_name=roots.get(root, "").capitalize(),
+            plover=r["plover_2021"],
+            quad_class=int(r["quad_class"]),
+            goldstein=float(r["goldstein"]),
+        )
+    return out
+
+
+# --- reading the parse -------------------------------------------------------------------
+
+
+def _children(tok: Any, deps: set[str]) -> list[Any]:
+    return [c for c in tok.children if c.dep_ in deps]
+
+
+def _conjuncts(tok: Any) -> list[Any]:
+    """The token and the tokens coordinated with it ("the US and China")."""
+    out = [tok]
+    for c in tok.children:
+        if c.dep_ == "conj":
+            out.extend(_conjuncts(c))
+    return out
+
+
+def _actor_tokens(head: Any) -> list[Any]:
+    """The noun phrase of an actor head: modifiers, compounds, appositives, possessives and
+    "of"/"for" phrases, without clauses or coordinated siblings."""
+    keep: list[Any] = []
+
+    def walk(t: Any) -> None:
+        keep.append(t)
+        for c in t.children:
+            if c.dep_ in _ACTOR_DROP and not (c.dep_ == "prep" and c.lower_ in _ACTOR_PREPS):
+                continue
+            walk(c)
+
+    walk(head)
+    return sorted(keep, key=lambda t: t.i)
+
+
+def _prep_objects(tok: Any, preps: Iterable[str]) -> list[Any]:
+    wanted = set(preps)
+    out: list[Any] = []
+    for prep in tok.children:
+        if prep.dep_ in {"prep", "agent"} and prep.lower_ in wanted:
+            out.extend(_children(prep, {"pobj", "pcomp"}))
+    return out
+
+
+def _subject(tok: Any, depth: int = 0) -> tuple[list[Any], bool]:
+    """Subject heads of a trigger and whether the clause is passive. Participles and
+    complements inherit the subject of the clause they hang from."""
+    subj = _children(tok, _SUBJ)
+    if subj:
+        return subj, False
+    passive = _children(tok, _PASS_SUBJ)
+    if passive:
+        return passive, True
+    if depth < 4 and tok.dep_ in _INHERIT and tok.head is not tok:
+        if tok.dep_ == "relcl":
+            return [tok.head], False
+        return _subject(tok.head, depth + 1)
+    return [], False
+
+
+def _lemmas(tokens: Iterable[Any]) -> set[str]:
+    return {t.lemma_.lower() for t in tokens} | {t.lower_ for t in tokens}
+
+
+def _dobj(tok: Any) -> list[Any]:
+    objs = _children(tok, {"dobj", "attr", "oprd"})
+    # Phrasal and light-verb objects: "cut off ties", "take steps"
+    for prt in _children(tok, {"prt"}):
+        objs.extend(_children(prt, {"pobj"}))
+    return objs
+
+
+@dataclass
+class Candidate:
+    rule: Rule
+    trigger: Any
+    sources: list[Any]
+    targets: list[Any]
+    passive: bool
+    pair: bool = False  # "meeting between A and B": sources are both parties
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _rule_matches(rule: Rule, tok: Any) -> tuple[bool, Any]:
+    """Check a rule's conditions on a trigger token. Returns (ok, clause head)."""
+    clause = tok
+    if rule.pos == "NOUN":
+        if tok.pos_ not in {"NOUN", "PROPN"}:
+            return False, tok
+        if rule.light:
+            if tok.dep_ not in {"dobj", "nsubjpass"} or tok.head.lemma_.lower() not in rule.light:
+                return False, tok
+            clause = tok.head
+        elif rule.between:
+            if not _prep_objects(tok, ["between"]):
+                return False, tok
+        else:
+            return False, tok
+    elif tok.pos_ not in {"VERB", "AUX"} and not (tok.pos_ == "NOUN" and tok.tag_ == "VBG"):
+        return False, tok
+    if rule.object or rule.object_not:
+        objs = _dobj(tok) + _children(tok, {"nsubjpass", "dative"})
+        words: set[str] = set()
+        for o in objs:
+            words |= _lemmas(o.subtree)
+        if rule.object and not (words & rule.object):
+            return False, tok
+        if rule.object_not and (words & rule.object_not):
+            return False, tok
+    if rule.xcomp:
+        comps = _children(tok, {"xcomp"})
+        if not any(c.lemma_.lower() in rule.xcomp for c in comps):
+            return False, tok
+    preps = {c.lower_ for c in clause.children if c.dep_ == "prep"}
+    if rule.pos == "NOUN":
+        preps |= {c.lower_ for c in tok.children if c.dep_ == "prep"}
+    if rule.requires_prep and not (preps & rule.requires_prep):
+        return False, tok
+    if rule.forbid_prep and (preps & rule.forbid_prep):
+        return False, tok
+    if rule.requires_word and not (_lemmas(tok.sent) & rule.requires_word):
+        return False, tok
+    return True, clause
+
+
+class EventCoder:
+    """Rules, actor dictionary and code tables, loaded once and reused for every doc."""
+
+    def __init__(
+        self,
+        rules: list[Rule] | None = None,
+        actors: ActorDictionary | None = None,
+        codes: dict[str, CodeInfo] | None = None,
+    ) -> None:
+        self.rules = rules if rules is not None else load_rules()
+        self.actors = actors or load_actor_dictionary()
+        self.codes = codes or load_codes()
+        self.by_lemma: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            for lemma in rule.lemmas:
+                self.by_lemma.setdefault(lemma, []).append(rule)
+        unknown = sorted({r.cameo for r in self.rules} - set(self.codes))
+        if unknown:
+            raise ValueError(f"trigger rules use CAMEO codes missing from the table: {unknown}")
+
+    # -- matching ----------------------------------------------------------------------
+
+    def match_events(self, sent: Any) -> Iterator[Candidate]:
+        for tok in sent:
+            rules = self.by_lemma.get(tok.lemma_.lower()) or self.by_lemma.get(tok.lower_)
+            if not rules:
+                continue
+            best: tuple[Rule, Any] | None = None
+            for rule in rules:
+                ok, clause = _rule_matches(rule, tok)
+                if ok and (best is None or rule.specificity > best[0].specificity):
+                    best = (rule, clause)
+            if best is None:
+                continue
+            rule, clause = best
+            if rule.between:
+                parties = _prep_objects(tok, ["between"])
+                heads = [c for p in parties for c in _conjuncts(p)]
+                yield Candidate(rule, tok, heads, [], False, pair=True)
+                continue
+            subjects, passive = _subject(clause)
+            targets: list[Any] = []
+            if passive:
+                # "X was attacked by Y": the passive subject is the target.
+                targets = subjects
+                subjects = _prep_objects(clause, ["by"])
+            else:
+                for slot in rule.target:
+                    if slot == "dobj":
+                        found = _dobj(tok)
+                    elif slot == "dative":
+                        found = _children(tok, {"dative"})
+                    elif slot == "poss":
+                        found = [p for o in _dobj(tok) for p in _children(o, {"poss"})]
+                    else:
+                        found = _prep_objects(tok, [slot])
+                        if not found and clause is not tok:
+                            found = _prep_objects(clause, [slot])
+                        if not found:
+                            for o in _dobj(tok):
+                                found = _prep_objects(o, [slot])
+                                if found:
+                                    break
+                    if found:
+                        targets = found
+                        break
+            yield Candidate(rule, tok, subjects, targets, passive)
+
+    # -- actors -------------------------------------------------------------------------
+
+    def resolve_actor(self, head: Any, when: date | None, memory: dict[str, Entry]) -> Actor:
+        toks = _actor_tokens(head)
+        sent_start = head.sent.start_char
+        text = head.doc.text[toks[0].idx : toks[-1].idx + len(toks[-1].text)]
+        start, end = toks[0].idx - sent_start, toks[-1].idx + len(toks[-1].text) - sent_start
+        words = tokens_of(text)
+        matches = self.actors.match(words)
+        country = sector = code = name = ""
+        person: Entry | None = None
+        for m in matches:
+            entry = m.entry
+            if entry.kind == "person":
+                if person is None:
+                    person = self.actors.person_entries(
+                        [x.entry for x in matches if x.start == m.start], when
+                    )
+                continue
+            if entry.kind == "org" and not code:
+                code, name = entry.code, entry.name
+                country = country or entry.country
+            elif entry.kind in {"country", "capital", "demonym", "metonym"} and not country:
+                country, name = entry.country, name or entry.name
+        person_names = [
+            e.text
+            for e in head.doc.ents
+            if e.label_ == "PERSON" and toks[0].i <= e.start < e.end <= toks[-1].i + 1
+        ]
+        if person is not None:
+            country = country or person.country
+            sector = person.sector
+            name = person.name
+        elif person_names:
+            surname = tokens_of(person_names[-1])
+            remembered = memory.get(" ".join(surname)) or (
+                memory.get(surname[-1]) if surname else None
+            )
+            if remembered and not country:
+                country, sector, name = remembered.country, remembered.sector, remembered.name
+        if not sector and not code:
+            sector = self.actors.sector_of(words)
+        if person is None and person_names and not name:
+            name = " ".join(tokens_of(person_names[-1])).title()
+        if person_names and country:
+            entry = Entry("person", name or person_names[-1], country=country, sector=sector)
+            full = tokens_of(person_names[-1])
+            if full:
+                memory[" ".join(full)] = entry
+                memory[full[-1]] = entry
+        if code:
+            final = code
+        elif country:
+            final = country + sector
+        else:
+            final = ""
+        if not name:
+            name = self.actors.country_names.get(country, "") or text
+        return Actor(
+            text=text,
+            name=name,
+            code=final,
+            country=country,
+            sector=sector if final and not code else "",
+            start_char=start,
+            end_char=end,
+        )
+
+    def _is_actor_like(self, head: Any, actor: Actor) -> bool:
+        if actor.code:
+            return True
+        if head.lower_ in _PRONOUNS:
+            return False
+        return any(t.ent_type_ in _ACTOR_LABELS for t in _actor_tokens(head))
+
+    # -- modality, place and time -------------------------------------------------------
+
+    @staticmethod
+    def modality(tok: Any, clause: Any) -> tuple[str, float]:
+        heads = {tok, clause}
+        children = [c for h in heads for c in h.children]
+        if any(c.dep_ == "neg" for c in children) or any(
+            c.dep_ == "det" and c.lower_ in {"no"} for c in children
+        ):
+            return "negated", 0.8
+        aux = {c.lower_ for c in children if c.dep_ in {"aux", "auxpass"}}
+        if aux & _FUTURE_AUX:
+            return "intended", 0.8
+        if clause.dep_ == "xcomp" and clause.head.lemma_.lower() in _INTENT_VERBS:
+            return "intended", 0.75
+        if "would" in aux and clause.head.lemma_.lower() in _REPORTING:
+            return "intended", 0.7
+        if aux & _HYPO_AUX:
+            return "hypothetical", 0.5
+        if any(c.dep_ == "mark" and c.lower_ in {"if", "unless"} for c in children):
+            return "hypothetical", 0.5
+        return "asserted", 0.9
+
+    def place(self, tok: Any, clause: Any) -> tuple[str | None, str | None]:
+        for head in (tok, clause):
+            for pobj in _prep_objects(head, ["in", "at"]):
+                ents = [e for e in pobj.doc.ents if e.start <= pobj.i < e.end]
+                if ents and ents[0].label_ in {"GPE", "LOC", "FAC"}:
+                    text = ents[0].text
+                    hits = self.actors.match(tokens_of(text))
+                    country = next(
+                        (h.entry.country for h in hits if h.entry.kind in {"country", "capital"}),
+                        None,
+                    )
+                    return text, country
+        return None, None
+
+    @staticmethod
+    def when(
+        tok: Any, clause: Any, published: date | None, future: bool
+    ) -> tuple[date | None, str, str]:
+        if published is None:
+            return None, "none", ""
+        ids = {t.i for h in {tok, clause} for t in h.subtree}
+        for ent in tok.sent.ents:
+            if ent.label_ != "DATE" or ent.root.i not in ids:
+                continue
+            # Dates inside another clause (a relative clause, say) belong to that clause.
+            if any(
+                a.dep_ in {"relcl", "ccomp"} and a.i in ids and a not in {tok, clause}
+                for a in ent.root.ancestors
+            ):
+                continue
+            resolved = resolve_date(ent.text, published, future=future)
+            if resolved:
+                return resolved[0], "text", resolved[1]
+        return published, "published", "day"
+
+    # -- events -------------------------------------------------------------------------
+
+    def code_sentence(
+        self,
+        sent: Any,
+        *,
+        article_id: str,
+        sentence_idx: int,
+        published: date | None,
+        memory: dict[str, Entry],
+        first_idx: int = 0,
+    ) -> list[Event]:
+        events: list[Event] = []
+        seen: set[tuple[str, str, str, int]] = set()
+        for cand in self.match_events(sent):
+            tok, rule = cand.trigger, cand.rule
+            clause = tok.head if rule.light and tok.dep_ in {"dobj", "nsubjpass"} else tok
+            modality, confidence = self.modality(tok, clause)
+            code = rule.intent if (modality == "intended" and rule.intent) else rule.cameo
+            info = self.codes[code]
+            place, place_country = self.place(tok, clause)
+            when, date_source, precision = self.when(tok, clause, published, modality == "intended")
+            src_heads = [c for h in cand.sources for c in _conjuncts(h)]
+            tgt_heads = [c for h in cand.targets for c in _conjuncts(h)]
+            sources = [(h, self.resolve_actor(h, published, memory)) for h in src_heads]
+            sources = [(h, a) for h, a in sources if self._is_actor_like(h, a)]
+            if not sources:
+                continue
+            if rule.subject_sector is not None and not any(
+                a.sector in rule.subject_sector for _, a in sources
+            ):
+                continue
+            targets = [(h, self.resolve_actor(h, published, memory)) for h in tgt_heads]
+            targets = [(h, a) for h, a in targets if self._is_actor_like(h, a)] or (
+                [(h, a) for h, a in targets][:1]
+            )
+            pairs: list[tuple[Actor, Actor | None]] = []
+            if cand.pair or (rule.reciprocal and not targets and len(sources) > 1):
+                for _, a in sources:
+                    for _, b in sources:
+                        if a is not b:
+                            pairs.append((a, b))
+            elif targets:
+                pairs = [(a, b) for _, a in sources for _, b in targets]
+            else:
+                pairs = [(a, None) for _, a in sources]
+            for source, target in pairs:
+                if target is not None and source.code and source.code == target.code:
+                    continue
+                key = (source.text, target.text if target else "", code, tok.i)
+                if key in seen:
+                    continue
+                seen.add(key)
+                conf = confidence if target is None or target.code else confidence - 0.2
+                if not source.code:
+                    conf -= 0.2
+                events.append(
+                    Event(
+                        article_id=article_id,
+                        event_idx=first_idx + len(events),
+                        sentence_idx=sentence_idx,
+                        sentence=sent.text,
+                        source=source,
+                        target=target,
+                        trigger=tok.text,
+                        trigger_start=tok.idx - sent.start_char,
+                        trigger_end=tok.idx + len(tok.text) - sent.start_char,
+                        cameo_code=info.code,
+                        root_code=info.root,
+                        root_name=info.root_name,
+                        plover=info.plover,
+                        quad_class=info.quad_class,
+                        goldstein=info.goldstein,
+                        modality=modality,
+                        confidence=round(max(conf, 0.05), 2),
+                        event_date=when,
+                        date_source=date_source,
+                        date_precision=precision,
+                        location=place,
+                        location_country=place_country,
+                        coder_version=CODER_VERSION,
+                    )
+                )
+        return events
+
+    def code_doc(self, doc: Any, *, article_id: str, published: date | None) -> list[Event]:
+        memory: dict[str, Entry] = {}
+        events: list[Event] = []
+        for idx, sent in enumerate(doc.sents):
+            events.extend(
+                self.code_sentence(
+                    sent,
+                    article_id=article_id,
+                    sentence_idx=idx,
+                    published=published,
+                    memory=memory,
+                    first_idx=len(events),
+                )
+            )
+        return events
+
+
+@cache
+def default_coder() -> EventCoder:
+    return EventCoder()

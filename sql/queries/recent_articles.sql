@@ -1,0 +1,5 @@
+-- What came in lately, from which feed, and was it usable?
+select published_at, feed, status, word_count, title, url
+from articles
+order by published_at desc nulls last
+limit 30;

@@ -1,0 +1,62 @@
+-- Analyst views: recreated on every migrate, so they always match the code.
+
+-- One row per event with its article's title, URL, feed and publication time.
+create or replace view event_details as
+with ev as (
+    select * from events
+),
+art as (
+    select article_id, url, title, feed, published_at from articles
+)
+select
+    ev.*,
+    art.url,                              -- article URL (canonical)
+    art.title as article_title,
+    art.feed,
+    art.published_at                      -- article publication time, UTC
+from ev
+join art using (article_id);
+
+-- Asserted and intended events only: what most analyses want (negated and hypothetical
+-- mentions are not events that happened).
+create or replace view factual_events as
+select * from event_details
+where modality in ('asserted', 'intended');
+
+-- Events per day and CAMEO root, with the mean Goldstein score.
+create or replace view daily_event_counts as
+select
+    coalesce(event_date, cast(published_at as date)) as day,   -- event day, else publication day
+    root_code,
+    any_value(root_name) as root_name,
+    count(*) as events,                                        -- number of events
+    round(avg(goldstein), 2) as mean_goldstein                 -- mean Goldstein, -10 .. +10
+from factual_events
+group by all;
+
+-- Directed actor pairs (dyads), by country, with their event counts and tone.
+create or replace view actor_pairs as
+select
+    source_country,
+    target_country,
+    count(*) as events,
+    round(avg(goldstein), 2) as mean_goldstein,
+    count(*) filter (where quad_class in (3, 4)) as conflict_events,
+    count(*) filter (where quad_class in (1, 2)) as cooperation_events
+from factual_events
+where source_country <> '' and coalesce(target_country, '') <> ''
+group by all;
+
+-- Feed health: last success, consecutive failures, articles stored.
+create or replace view feed_health as
+with art as (
+    select feed, count(*) as articles, count(*) filter (where status = 'ok') as usable
+    from articles group by feed
+)
+select
+    f.name, f.url, f.enabled, f.last_success_at, f.last_status, f.last_error,
+    f.consecutive_failures, f.last_entry_count,
+    coalesce(art.articles, 0) as articles,       -- articles stored from this feed
+    coalesce(art.usable, 0) as usable_articles   -- of which with a usable body
+from feeds f
+left join art on art.feed = f.name;
