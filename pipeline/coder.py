@@ -39,13 +39,31 @@ _SUBJ = {"nsubj"}
 _PASS_SUBJ = {"nsubjpass"}
 _INHERIT = {"xcomp", "advcl", "conj", "pcomp", "prep", "acl", "ccomp", "relcl"}
 _ACTOR_DROP = {"relcl", "acl", "advcl", "conj", "cc", "punct", "ccomp", "xcomp", "prep"}
-_ACTOR_PREPS = {"of", "for"}
+_ACTOR_PREPS = {"of", "for", "from"}
 _FUTURE_AUX = {"will", "shall", "'ll", "wo"}
 _HYPO_AUX = {"could", "might", "may", "should", "would"}
 _INTENT_VERBS = {"plan", "intend", "expect", "hope", "aim", "want", "seek", "prepare", "vow"}
-_REPORTING = {"announce", "say", "tell", "state", "add", "confirm", "report", "claim"}
+_REPORTING = {
+    "announce",
+    "say",
+    "tell",
+    "state",
+    "add",
+    "confirm",
+    "report",
+    "claim",
+    "declare",
+    "insist",
+    "note",
+    "write",
+    "warn",
+    "argue",
+    "explain",
+}
 _ACTOR_LABELS = {"GPE", "NORP", "ORG", "PERSON", "LOC", "FAC"}
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "him", "her", "them", "us"}
+_PERSONAL = {"he", "she"}
+_RELATIVE = {"who", "which", "that", "whom"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,7 @@ class Rule:
     between: bool = False
     subject_sector: frozenset[str] | None = None
     requires_word: frozenset[str] = frozenset()
+    object_actor: bool = False  # the target must be an actor (entity or dictionary match)
 
     @property
     def specificity(self) -> int:
@@ -117,6 +136,7 @@ def load_rules(path: Path | None = None) -> list[Rule]:
                         frozenset(row["subject_sector"]) if "subject_sector" in row else None
                     ),
                     requires_word=_frozen(row, "requires_word"),
+                    object_actor=bool(row.get("object_kind")),
                 )
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -187,16 +207,30 @@ def _prep_objects(tok: Any, preps: Iterable[str]) -> list[Any]:
 
 def _subject(tok: Any, depth: int = 0) -> tuple[list[Any], bool]:
     """Subject heads of a trigger and whether the clause is passive. Participles and
-    complements inherit the subject of the clause they hang from."""
-    subj = _children(tok, _SUBJ)
-    if subj:
-        return subj, False
-    passive = _children(tok, _PASS_SUBJ)
-    if passive:
-        return passive, True
+    complements inherit the subject of the clause they hang from; a relative pronoun
+    ("the leaders, who met") stands for its antecedent; a personal pronoun in reported
+    speech ("Trump announced that he would visit") stands for the reporter."""
+    for deps, passive in ((_SUBJ, False), (_PASS_SUBJ, True)):
+        subj = _children(tok, deps)
+        if not subj:
+            continue
+        if subj[0].lower_ in _RELATIVE and tok.dep_ == "relcl":
+            return [tok.head], passive
+        if (
+            subj[0].lower_ in _PERSONAL
+            and tok.dep_ == "ccomp"
+            and tok.head.lemma_.lower() in _REPORTING
+        ):
+            reporter = _children(tok.head, _SUBJ)
+            if reporter and reporter[0].lower_ not in _PRONOUNS:
+                return reporter, passive
+        return subj, passive
     if depth < 4 and tok.dep_ in _INHERIT and tok.head is not tok:
         if tok.dep_ == "relcl":
             return [tok.head], False
+        return _subject(tok.head, depth + 1)
+    # "took steps ..., including easing tariffs": climb from a noun to its verb.
+    if depth < 4 and tok.dep_ in {"dobj", "pobj"} and tok.head is not tok:
         return _subject(tok.head, depth + 1)
     return [], False
 
@@ -342,7 +376,7 @@ class EventCoder:
         text = head.doc.text[toks[0].idx : toks[-1].idx + len(toks[-1].text)]
         start, end = toks[0].idx - sent_start, toks[-1].idx + len(toks[-1].text) - sent_start
         words = tokens_of(text)
-        matches = self.actors.match(words)
+        matches = self.actors.match(words, tokens_of(text, lower=False))
         country = sector = code = name = ""
         person: Entry | None = None
         for m in matches:
@@ -438,7 +472,7 @@ class EventCoder:
                 ents = [e for e in pobj.doc.ents if e.start <= pobj.i < e.end]
                 if ents and ents[0].label_ in {"GPE", "LOC", "FAC"}:
                     text = ents[0].text
-                    hits = self.actors.match(tokens_of(text))
+                    hits = self.actors.match(tokens_of(text), tokens_of(text, lower=False))
                     country = next(
                         (h.entry.country for h in hits if h.entry.kind in {"country", "capital"}),
                         None,
@@ -481,8 +515,13 @@ class EventCoder:
     ) -> list[Event]:
         events: list[Event] = []
         seen: set[tuple[str, str, str, int]] = set()
-        for cand in self.match_events(sent):
+        candidates = list(self.match_events(sent))
+        triggers = {c.trigger.i for c in candidates}
+        for cand in candidates:
             tok, rule = cand.trigger, cand.rule
+            # "threatened to attack", "agreed to establish": the governing verb is the event.
+            if tok.dep_ == "xcomp" and tok.head.i in triggers:
+                continue
             clause = tok.head if rule.light and tok.dep_ in {"dobj", "nsubjpass"} else tok
             modality, confidence = self.modality(tok, clause)
             code = rule.intent if (modality == "intended" and rule.intent) else rule.cameo
@@ -491,7 +530,8 @@ class EventCoder:
             when, date_source, precision = self.when(tok, clause, published, modality == "intended")
             src_heads = [c for h in cand.sources for c in _conjuncts(h)]
             tgt_heads = [c for h in cand.targets for c in _conjuncts(h)]
-            sources = [(h, self.resolve_actor(h, published, memory)) for h in src_heads]
+            as_of = when if date_source == "text" and when else published
+            sources = [(h, self.resolve_actor(h, as_of, memory)) for h in src_heads]
             sources = [(h, a) for h, a in sources if self._is_actor_like(h, a)]
             if not sources:
                 continue
@@ -499,10 +539,11 @@ class EventCoder:
                 a.sector in rule.subject_sector for _, a in sources
             ):
                 continue
-            targets = [(h, self.resolve_actor(h, published, memory)) for h in tgt_heads]
-            targets = [(h, a) for h, a in targets if self._is_actor_like(h, a)] or (
-                [(h, a) for h, a in targets][:1]
-            )
+            targets = [(h, self.resolve_actor(h, as_of, memory)) for h in tgt_heads]
+            actor_targets = [(h, a) for h, a in targets if self._is_actor_like(h, a)]
+            if rule.object_actor and not actor_targets:
+                continue
+            targets = actor_targets or targets[:1]
             pairs: list[tuple[Actor, Actor | None]] = []
             if cand.pair or (rule.reciprocal and not targets and len(sources) > 1):
                 for _, a in sources:

@@ -7,6 +7,7 @@ Precedence (last wins): defaults < settings file (`--config` or NEWS_CONFIG) < e
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,8 @@ def _coerce(name: str, value: Any) -> Any:
     if name not in fields:
         raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(fields))}")
     kind = type(getattr(Settings(), name))
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ConfigError(f"setting {name}: empty value; remove it to use the default")
     try:
         if kind is bool:
             if isinstance(value, bool):
@@ -71,9 +74,13 @@ def _coerce(name: str, value: Any) -> Any:
             return text in {"1", "true", "yes"}
         if issubclass(kind, Path):
             return Path(str(value))
+        if kind is int and isinstance(value, bool | float):
+            raise ValueError(value)
         result = kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}: expected {kind.__name__}, got {value!r}") from exc
+    if isinstance(result, float) and not math.isfinite(result):
+        raise ConfigError(f"setting {name}: must be a finite number, got {value!r}")
     if isinstance(result, int | float) and result <= 0:
         raise ConfigError(f"setting {name}: must be positive, got {value!r}")
     return result
@@ -96,7 +103,10 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
             values[key] = _coerce(str(key), value)
     for env, name in _ENV.items():
         if os.environ.get(env):
-            values[name] = _coerce(name, os.environ[env])
+            try:
+                values[name] = _coerce(name, os.environ[env])
+            except ConfigError as exc:
+                raise ConfigError(f"environment variable {env}: {exc}") from exc
     for name, value in overrides.items():
         if value is not None:
             values[name] = _coerce(name, value)

@@ -50,7 +50,7 @@ def article_id(url: str) -> str:
 
 
 def content_hash(text: str) -> str:
-    """A fingerprint of the body that ignores case, accents and whitespace."""
+    """A fingerprint of the body that ignores case, Unicode normalisation form and whitespace."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return hashlib.sha1(_WS.sub(" ", folded).strip().encode("utf-8")).hexdigest()[:16]
 

@@ -40,8 +40,13 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     for charset in candidates:
         try:
             return body.decode(charset)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError):  # unknown or unusable names ("undefined")
             continue
+    # Mostly valid UTF-8 with a few bad bytes: keep it UTF-8 and mark the bad bytes,
+    # rather than let detection pick a single-byte code page and garble every accent.
+    text = body.decode("utf-8", errors="replace")
+    if text.count("\ufffd") <= max(3, len(text) // 1000):
+        return text
     best = charset_normalizer.from_bytes(body).best()
     if best is not None and best.encoding:
         return body.decode(best.encoding, errors="replace")
@@ -128,14 +133,21 @@ def extract_article(
         return unusable("not_html", f"content type {ctype}")
     if len(page.body) > max_html_bytes:
         return unusable("too_large", f"{len(page.body)} bytes > {max_html_bytes}")
-    html = decode_html(page.body, page.content_type)
     try:
+        html = decode_html(page.body, page.content_type)
+        # No url=: htmldate would read a /YYYY/MM/DD/ path as the page's date. No broad
+        # search: it guesses years from the text. A page without date metadata takes the
+        # feed's date instead (merge_dates).
         doc: Any = bare_extraction(
             html,
-            url=page.final_url,
             with_metadata=True,
             include_comments=False,
             include_tables=False,
+            date_extraction_params={
+                "extensive_search": False,
+                "original_date": True,
+                "max_date": datetime.now(UTC).date().isoformat(),
+            },
         )
     except Exception as exc:  # trafilatura/lxml raise many types on hostile markup
         return unusable("extract_failed", f"{type(exc).__name__}: {exc}"[:500])

@@ -1,0 +1,148 @@
+"""The command line: query formats, status, check, clear errors, and documented commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline import cli, store
+from tests.test_store import _batch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "n.duckdb"
+    con = store.open_db(path)
+    store.load_spool(con, store.write_spool(_batch("r1", ["a1", "a2"], [("a1", 0)]), tmp_path))
+    con.close()
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_query_table(db: Path, capsys: Any) -> None:
+    code, out, _ = _run(capsys, "query", "--db", str(db),
+                        "select article_id, title from articles order by 1")  # fmt: skip
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["article_id", "title"]
+    assert "a1" in lines[2] and "Title a1" in lines[2]
+    assert lines[-1] == "(2 rows)"
+
+
+def test_query_csv_and_json(db: Path, capsys: Any) -> None:
+    sql = "select article_id, published_at, word_count from articles order by 1"
+    code, out, _ = _run(capsys, "query", "--db", str(db), "--format", "csv", sql)
+    rows = list(csv.reader(io.StringIO(out)))
+    assert code == 0 and rows[0] == ["article_id", "published_at", "word_count"]
+    assert rows[1][0] == "a1" and rows[1][1].startswith("2025-11-02")
+    code, out, _ = _run(capsys, "query", "--db", str(db), "--format", "json", sql)
+    data = json.loads(out)
+    assert code == 0 and [r["article_id"] for r in data] == ["a1", "a2"]
+    assert data[0]["word_count"] == 4
+
+
+def test_query_from_file(db: Path, tmp_path: Path, capsys: Any) -> None:
+    sql = tmp_path / "q.sql"
+    sql.write_text("-- how many?\nselect count(*) as n from articles;\n")
+    code, out, _ = _run(capsys, "query", "--db", str(db), "-f", str(sql), "--format", "csv")
+    assert code == 0 and out.splitlines() == ["n", "2"]
+
+
+def test_shipped_queries_run(db: Path, capsys: Any) -> None:
+    for path in sorted((ROOT / "sql" / "queries").glob("*.sql")):
+        assert path.read_text().startswith("--"), f"{path.name} needs a header comment"
+        code, _, err = _run(capsys, "query", "--db", str(db), "-f", str(path))
+        assert code == 0, f"{path.name}: {err}"
+
+
+def test_bad_sql_is_a_clear_error(db: Path, capsys: Any) -> None:
+    code, _, err = _run(capsys, "query", "--db", str(db), "select * from nosuchtable")
+    assert code == 1 and "nosuchtable" in err
+
+
+def test_missing_database_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
+    code, _, err = _run(capsys, "query", "--db", str(tmp_path / "none.duckdb"), "select 1")
+    assert code == 2 and "no database" in err
+
+
+def test_db_from_environment(db: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWS_DB", str(db))
+    code, out, _ = _run(capsys, "query", "--format", "csv", "select count(*) as n from articles")
+    assert code == 0 and out.splitlines() == ["n", "2"]
+
+
+def test_status_shows_counts_runs_and_feeds(db: Path, capsys: Any) -> None:
+    code, out, _ = _run(capsys, "status", "--db", str(db))
+    assert code == 0
+    assert "articles 2" in out and "entities 1" in out
+    assert "r1" in out and "Recent runs" in out and "Feeds" in out
+
+
+def test_check_passes_then_fails(db: Path, capsys: Any) -> None:
+    code, out, _ = _run(capsys, "check", "--db", str(db))
+    assert code == 0 and "all checks passed" in out
+    con = store.connect(db)
+    con.execute("update articles set body = '' where article_id = 'a1'")
+    con.close()
+    code, out, _ = _run(capsys, "check", "--db", str(db))
+    assert code == 1 and "ok_articles_have_body" in out
+
+
+def test_bad_registry_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds:\n  - name: x\n    url: ftp://example.org/feed\n")
+    code, _, err = _run(capsys, "run", "--db", str(tmp_path / "n.duckdb"), "--feeds", str(feeds))
+    assert code == 2 and "feeds[0]" in err and "http(s) URL" in err
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    commands = set(sub.choices)  # type: ignore[arg-type]
+    documented = set(re.findall(r"newsevents ([a-z-]+)", readme))
+    assert commands - documented == set(), "document these commands in README.md"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_demo_twice_keeps_the_counts_and_prints_a_summary(
+    tmp_path: Path, capsys: Any, nlp: Any
+) -> None:
+    db, port = str(tmp_path / "demo.duckdb"), str(_free_port())
+    code, out, _ = _run(capsys, "demo", "--db", db, "--port", port)
+    assert code == 0
+    for heading in ("Articles loaded:", "Entities:", "Events by type", "Top actor pairs",
+                    "Database:", "newsevents query"):  # fmt: skip
+        assert heading in out
+    con = store.connect(db, read_only=True)
+    first = store.table_counts(con)
+    con.close()
+    assert first["articles"] >= 34 and first["entities"] >= 300 and first["events"] >= 20
+    code, out, _ = _run(capsys, "demo", "--db", db, "--port", port)
+    assert code == 0 and "34 already stored" in out
+    con = store.connect(db, read_only=True)
+    second = store.table_counts(con)
+    con.close()
+    assert {k: second[k] for k in ("articles", "entities", "events", "feeds")} == {
+        k: first[k] for k in ("articles", "entities", "events", "feeds")
+    }

@@ -1,0 +1,198 @@
+"""load_settings: defaults < settings file < NEWS_* variables < explicit overrides, and bad
+values refused with a message that names the setting or the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import ConfigError, Settings, load_settings
+
+
+def _write(tmp_path: Path, text: str, name: str = "settings.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_file_or_environment() -> None:
+    assert load_settings() == Settings()
+
+
+def test_default_values_are_the_documented_ones() -> None:
+    settings = load_settings()
+    assert settings.timeout_s == 20.0
+    assert settings.max_bytes == 5_000_000
+    assert settings.concurrency == 8
+    assert settings.db_path == Path("data/news.duckdb")
+    assert settings.refetch is False
+
+
+def test_spool_dir_sits_next_to_the_database(tmp_path: Path) -> None:
+    settings = load_settings(db_path=tmp_path / "db" / "news.duckdb")
+    assert settings.spool_dir == tmp_path / "db" / "spool"
+
+
+def test_file_values_are_loaded_and_coerced(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "db_path: /srv/news/news.duckdb\n"
+        "timeout_s: 7\n"
+        "max_bytes: 1000\n"
+        "user_agent: research-bot (ops@example.org)\n"
+        "refetch: yes\n",
+    )
+    settings = load_settings(path)
+    assert settings.db_path == Path("/srv/news/news.duckdb")
+    assert settings.timeout_s == 7.0
+    assert isinstance(settings.timeout_s, float)
+    assert settings.max_bytes == 1000
+    assert settings.user_agent == "research-bot (ops@example.org)"
+    assert settings.refetch is True
+    # Settings the file does not mention keep their defaults.
+    assert settings.concurrency == Settings().concurrency
+
+
+def test_empty_file_gives_defaults(tmp_path: Path) -> None:
+    assert load_settings(_write(tmp_path, "")) == Settings()
+
+
+def test_news_config_variable_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWS_CONFIG", str(_write(tmp_path, "concurrency: 3\n")))
+    assert load_settings().concurrency == 3
+
+
+def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, "timeout_s: 7\nconcurrency: 3\nspacy_model: from_file\n")
+    monkeypatch.setenv("NEWS_TIMEOUT", "2.5")
+    monkeypatch.setenv("NEWS_SPACY_MODEL", "from_env")
+    settings = load_settings(path)
+    assert settings.timeout_s == 2.5
+    assert settings.spacy_model == "from_env"
+    assert settings.concurrency == 3  # not set in the environment: the file's value stays
+
+
+def test_every_documented_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWS_DB", "/tmp/x/news.duckdb")
+    monkeypatch.setenv("NEWS_FEEDS", "/tmp/x/feeds.yaml")
+    monkeypatch.setenv("NEWS_USER_AGENT", "ua-from-env")
+    monkeypatch.setenv("NEWS_MAX_BYTES", "1234")
+    monkeypatch.setenv("NEWS_CONCURRENCY", "2")
+    monkeypatch.setenv("NEWS_MIN_WORDS", "40")
+    monkeypatch.setenv("NEWS_LOCK_TIMEOUT", "1.5")
+    settings = load_settings()
+    assert settings.db_path == Path("/tmp/x/news.duckdb")
+    assert settings.feeds_path == Path("/tmp/x/feeds.yaml")
+    assert settings.user_agent == "ua-from-env"
+    assert settings.max_bytes == 1234
+    assert settings.concurrency == 2
+    assert settings.min_words == 40
+    assert settings.lock_timeout_s == 1.5
+
+
+def test_empty_environment_variable_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWS_TIMEOUT", "")
+    assert load_settings().timeout_s == Settings().timeout_s
+
+
+def test_explicit_overrides_win_over_environment_and_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, "timeout_s: 7\n")
+    monkeypatch.setenv("NEWS_TIMEOUT", "2.5")
+    assert load_settings(path, timeout_s=1.0).timeout_s == 1.0
+
+
+def test_none_override_means_not_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWS_TIMEOUT", "2.5")
+    assert load_settings(timeout_s=None).timeout_s == 2.5
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "-0.5"])
+def test_non_positive_timeout_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"timeout_s.*must be positive"):
+        load_settings(timeout_s=value)
+
+
+def test_negative_value_in_file_names_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"max_bytes.*must be positive.*-5"):
+        load_settings(_write(tmp_path, "max_bytes: -5\n"))
+
+
+def test_non_number_in_environment_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWS_TIMEOUT", "soon")
+    with pytest.raises(ConfigError, match=r"timeout_s: expected float, got 'soon'"):
+        load_settings()
+
+
+def test_non_integer_for_integer_setting(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"concurrency: expected int"):
+        load_settings(_write(tmp_path, "concurrency: many\n"))
+
+
+def test_bad_boolean_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"refetch: expected bool, got 'maybe'"):
+        load_settings(refetch="maybe")
+
+
+def test_unknown_key_in_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown setting 'timeout'.*known:.*timeout_s"):
+        load_settings(_write(tmp_path, "timeout: 5\n"))
+
+
+def test_unknown_override_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"unknown setting 'colour'"):
+        load_settings(colour="blue")
+
+
+def test_invalid_yaml_names_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "timeout_s: [1, 2\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML") as info:
+        load_settings(path)
+    assert str(path) in str(info.value)
+
+
+def test_non_mapping_file_names_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "- timeout_s\n- 5\n")
+    with pytest.raises(ConfigError, match=r"expected a mapping") as info:
+        load_settings(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "settings.yaml"
+    with pytest.raises(ConfigError, match=r"cannot read settings file") as info:
+        load_settings(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_from_news_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "gone.yaml"
+    monkeypatch.setenv("NEWS_CONFIG", str(path))
+    with pytest.raises(ConfigError, match=r"cannot read settings file") as info:
+        load_settings()
+    assert str(path) in str(info.value)
+
+
+def test_config_error_is_a_value_error() -> None:
+    # The CLI reports ConfigError as a usage problem; callers may also catch ValueError.
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_null_value_in_file_is_refused(tmp_path: Path) -> None:
+    # `user_agent:` with no value loads as None; _coerce turns it into str(None) == "None"
+    # (and `db_path:` into Path("None")) instead of refusing it like float settings do.
+    with pytest.raises(ConfigError, match="user_agent"):
+        load_settings(_write(tmp_path, "user_agent:\n"))
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_non_finite_timeout_is_refused(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # NEWS_TIMEOUT=nan is accepted; fetch_url then raises ValueError("Invalid value NaN")
+    # from the socket layer, and the whole-request deadline never fires.
+    monkeypatch.setenv("NEWS_TIMEOUT", value)
+    with pytest.raises(ConfigError, match="timeout_s"):
+        load_settings()

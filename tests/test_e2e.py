@@ -1,0 +1,144 @@
+"""End to end: the demo corpus over real HTTP on 127.0.0.1, into a temporary DuckDB file."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipeline import store
+from pipeline.config import Settings
+from pipeline.demo import CorpusServer
+from pipeline.run import RunResult, run_pass
+from tests.conftest import make_settings
+
+COUNTED = ("articles", "entities", "events", "feeds")
+
+
+def _counts(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in COUNTED}
+    finally:
+        con.close()
+
+
+def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def demo_run(
+    demo_server: CorpusServer, nlp: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, RunResult, dict[str, int]]:
+    settings = make_settings(tmp_path_factory.mktemp("e2e"))
+    result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+    return settings, result, _counts(settings.db_path)
+
+
+def test_demo_pass_loads_articles_entities_and_events(demo_run: Any) -> None:
+    settings, result, counts = demo_run
+    assert result.loaded
+    assert result.status == "partial"  # the corpus carries a 404 and a consent wall on purpose
+    usable = _rows(
+        settings.db_path, "select count(*) from articles where status = 'ok' and body <> ''"
+    )[0][0]
+    assert usable >= 33
+    assert counts["entities"] >= 300
+    assert counts["events"] >= 20
+    assert counts["feeds"] == 3
+
+
+def test_each_feed_format_contributes(demo_run: Any) -> None:
+    settings, _, _ = demo_run
+    rows = dict(_rows(settings.db_path, "select feed, count(*) from articles group by feed"))
+    assert set(rows) == {"meridian-world", "ledger-asia", "wire-diplomacy"}
+    assert all(n >= 10 for n in rows.values())
+
+
+def test_relative_atom_links_are_resolved_against_the_feed(demo_run: Any) -> None:
+    settings, _, _ = demo_run
+    sql = "select url from articles where feed = 'ledger-asia'"
+    urls = [r[0] for r in _rows(settings.db_path, sql)]
+    assert urls and all(u.startswith("http://127.0.0.1:") and "/ledger/" in u for u in urls)
+
+
+def test_failures_are_recorded_and_the_rest_loads(demo_run: Any) -> None:
+    settings, result, _ = demo_run
+    db = settings.db_path
+    missing = _rows(
+        db,
+        "select status, error_class, error from fetch_log "
+        "where kind = 'article' and url like '%removed-story%'",
+    )
+    assert missing == [(404, "HTTPStatus", "HTTP 404 Not Found")]
+    wall = _rows(db, "select status, status_detail, body from articles where status <> 'ok'")
+    assert len(wall) == 1 and wall[0][0] == "too_short" and "words" in wall[0][1]
+    run = _rows(
+        db,
+        "select entries_dropped, articles_failed, articles_short, errors from runs "
+        "where run_id = ?",
+        [result.run_id],
+    )[0]
+    assert run[0] == 1  # the item without a link
+    assert run[1] == 1 and run[2] == 1
+    assert any("removed-story" in e and "404" in e for e in run[3])
+
+
+def test_feed_time_of_day_wins_and_fills_missing_page_dates(demo_run: Any) -> None:
+    settings, _, _ = demo_run
+    rows = _rows(
+        settings.db_path,
+        "select date_source, count(*), count(*) filter (where extract('hour' from published_at) "
+        "+ extract('minute' from published_at) > 0) from articles where status = 'ok' group by 1",
+    )
+    by_source = {r[0]: (r[1], r[2]) for r in rows}
+    assert "feed" in by_source, "pages without date metadata must take the feed's date"
+    assert "page+feed_time" in by_source
+    # Every usable article carries a time of day from its feed, not midnight.
+    assert all(total == with_time for total, with_time in by_source.values())
+
+
+def test_seed_article_is_loaded_verbatim(demo_run: Any) -> None:
+    settings, _, _ = demo_run
+    seed = (Path(__file__).parent / "data" / "seed_article.txt").read_text(encoding="utf-8")
+    body = _rows(
+        settings.db_path, "select body from articles where title like 'US and China agree%'"
+    )[0][0]
+    first, last = seed.splitlines()[0], seed.strip().splitlines()[-1]
+    assert body.startswith(first)
+    assert body.rstrip().endswith(last)
+
+
+def test_data_quality_checks_pass(demo_run: Any) -> None:
+    settings, _, _ = demo_run
+    con = store.connect(settings.db_path, read_only=True)
+    try:
+        assert store.run_checks(con) == {}
+    finally:
+        con.close()
+
+
+def test_same_pass_twice_gives_the_same_counts(
+    demo_run: Any, demo_server: CorpusServer, nlp: Any
+) -> None:
+    settings, _, counts = demo_run
+    again = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+    assert again.loaded
+    assert again.stats.articles_skipped >= 34  # stored ones are not fetched again
+    assert _counts(settings.db_path) == counts
+    # Forcing a refetch re-extracts and re-tags everything: upserts, still no duplicates.
+    forced = run_pass(
+        demo_server.feeds(), dataclasses.replace(settings, refetch=True), nlp=nlp, trigger="test"
+    )
+    assert forced.loaded and forced.stats.articles_fetched >= 34
+    assert _counts(settings.db_path) == counts
+    runs = _rows(settings.db_path, "select count(*) from runs")[0][0]
+    assert runs == 3
