@@ -189,3 +189,4 @@ class RunStats:
     entities: int = 0
     events: int = 0
     errors: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage

