@@ -167,6 +167,7 @@ def run_pass(
         now = time.perf_counter()
         stats.seconds[stage] = round(now - clock, 3)
         clock = now
+
     active = enabled_feeds(feeds)
     stats.feeds_total = len(active)
 
