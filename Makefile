@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.9
 
-LINT_PATHS := pipeline tests $(wildcard dags bench samples/demo/build.py)
+LINT_PATHS := pipeline tests $(wildcard dags bench tools samples/demo/build.py)
 
 .DEFAULT_GOAL := test
 .PHONY: setup demo test lint unit format lock bench clean

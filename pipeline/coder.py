@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.actors import ActorDictionary, Entry, load_actor_dictionary, tokens_of
+from pipeline.gazetteer import Place, load_gazetteer
 from pipeline.records import Actor, Event
 from pipeline.timex import resolve_date
 
@@ -517,7 +518,8 @@ class EventCoder:
             return "hypothetical", 0.5
         return "asserted", 0.9
 
-    def place(self, tok: Any, clause: Any) -> tuple[str | None, str | None]:
+    def place(self, tok: Any, clause: Any) -> tuple[str | None, Place | None, str | None]:
+        """The place named for the event: its text, gazetteer entry and country."""
         heads = [tok, clause]
         # "met ... on the sidelines of the summit in Malaysia": look one or two
         # prepositional phrases down as well.
@@ -533,15 +535,17 @@ class EventCoder:
         for head in heads:
             for pobj in _prep_objects(head, ["in", "at"]):
                 ents = [e for e in pobj.doc.ents if e.start <= pobj.i < e.end]
-                if ents and ents[0].label_ in {"GPE", "LOC", "FAC"}:
-                    text = ents[0].text
-                    hits = self.actors.match(tokens_of(text), tokens_of(text, lower=False))
-                    country = next(
-                        (h.entry.country for h in hits if h.entry.kind in {"country", "capital"}),
-                        None,
-                    )
-                    return text, country
-        return None, None
+                if not ents or ents[0].label_ not in {"GPE", "LOC", "FAC"}:
+                    continue
+                text = ents[0].text
+                hits = self.actors.match(tokens_of(text), tokens_of(text, lower=False))
+                kinds = {h.entry.kind: h.entry.country for h in hits}
+                gazetteer = load_gazetteer()
+                if "country" in kinds:
+                    return text, gazetteer.country(kinds["country"]), kinds["country"]
+                found = gazetteer.locate(text, kinds.get("capital"))
+                return text, found, kinds.get("capital") or (found.country if found else None)
+        return None, None, None
 
     @staticmethod
     def when(
@@ -589,7 +593,7 @@ class EventCoder:
             modality, confidence = self.modality(tok, clause)
             code = rule.intent if (modality == "intended" and rule.intent) else rule.cameo
             info = self.codes[code]
-            place, place_country = self.place(tok, clause)
+            place, where, place_country = self.place(tok, clause)
             when, date_source, precision = self.when(tok, clause, published, modality == "intended")
             src_heads = [c for h in cand.sources for c in _conjuncts(h)]
             tgt_heads = [c for h in cand.targets for c in _conjuncts(h)]
@@ -658,6 +662,8 @@ class EventCoder:
                         date_precision=precision,
                         location=place,
                         location_country=place_country,
+                        latitude=where.latitude if where else None,
+                        longitude=where.longitude if where else None,
                         coder_version=CODER_VERSION,
                     )
                 )

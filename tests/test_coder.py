@@ -140,3 +140,19 @@ def test_rules_and_code_tables_are_consistent() -> None:
     }
     assert {r.cameo for r in rules} <= set(codes)
     assert len({r.id for r in rules}) == len(rules)
+
+
+def test_event_place_gets_coordinates_from_the_gazetteer(nlp: Any, coder: EventCoder) -> None:
+    event = code(nlp, coder, "Russia and Ukraine held talks in Istanbul.")[0]
+    assert (event.location, event.location_country) == ("Istanbul", "TUR")
+    assert event.latitude is not None and event.longitude is not None
+    assert abs(event.latitude - 41.01) < 0.1 and abs(event.longitude - 28.95) < 0.1
+    country_level = next(e for e in code(nlp, coder, "Hegseth met Dong in Malaysia.") if e.location)
+    assert country_level.location_country == "MYS"
+    assert country_level.latitude is not None and 0 < country_level.latitude < 8
+
+
+def test_unknown_place_keeps_its_name_without_coordinates(nlp: Any, coder: EventCoder) -> None:
+    event = code(nlp, coder, "China accused the Philippines of provocations at Scarborough Shoal.")
+    located = [e for e in event if e.location]
+    assert all(e.latitude is None for e in located if e.location_country is None)
