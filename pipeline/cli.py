@@ -17,7 +17,7 @@ from typing import Any
 from pipeline import __version__
 from pipeline.config import ConfigError, Settings, load_settings
 from pipeline.feeds import RegistryError, load_registry
-from pipeline.run import RunResult, run_pass
+from pipeline.run import RunResult, coder_for, run_pass
 from pipeline.store import (
     DatabaseLocked,
     connect,
@@ -303,7 +303,7 @@ def cmd_code(args: argparse.Namespace) -> int:
                 raise UsageError(str(exc)) from exc
     else:
         raise UsageError("give --text TEXT or --input FILE.jsonl")
-    events = code_items(items, load_nlp(settings.spacy_model))
+    events = code_items(items, load_nlp(settings.spacy_model), coder_for(settings))
     if args.text is not None and not args.output:
         columns = ["source_actor", "cameo", "target_actor", "root_name", "modality",
                    "event_date", "location", "source_text", "trigger", "target_text"]  # fmt: skip
@@ -338,7 +338,8 @@ def cmd_eval_events(args: argparse.Namespace) -> int:
     gold = Path(args.gold) if args.gold else default_gold_path()
     if not gold.is_file():
         raise UsageError(f"no gold file at {gold}; pass --gold FILE")
-    print(format_scores(evaluate_file(gold, load_nlp(settings.spacy_model))))
+    scores = evaluate_file(gold, load_nlp(settings.spacy_model), coder_for(settings))
+    print(format_scores(scores))
     return 0
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,9 @@ from pipeline.gazetteer import Place, load_gazetteer
 from pipeline.records import Actor, Event
 from pipeline.timex import resolve_date
 
-CODER_VERSION = "rules-0.1"
+# The coder's own version. Events record it plus a digest of the rule and dictionary
+# files, so any edit to the data changes the version stamped on new events.
+CODER_VERSION = "rules-0.2"
 
 _SUBJ = {"nsubj"}
 _PASS_SUBJ = {"nsubjpass"}
@@ -111,8 +114,12 @@ def _frozen(row: dict[str, Any], key: str) -> frozenset[str]:
     return frozenset(str(v).lower() for v in row.get(key, []) or [])
 
 
+def default_rules_path() -> Path:
+    return Path(str(resources.files("pipeline") / "data" / "coder" / "triggers.jsonl"))
+
+
 def load_rules(path: Path | None = None) -> list[Rule]:
-    path = path or Path(str(resources.files("pipeline") / "data" / "coder" / "triggers.jsonl"))
+    path = path or default_rules_path()
     rules: list[Rule] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -336,6 +343,7 @@ class EventCoder:
     ) -> None:
         self.rules = rules if rules is not None else load_rules()
         self.actors = actors or load_actor_dictionary()
+        self.version = CODER_VERSION
         self.codes = codes or load_codes()
         self.by_lemma: dict[str, list[Rule]] = {}
         for rule in self.rules:
@@ -664,7 +672,7 @@ class EventCoder:
                         location_country=place_country,
                         latitude=where.latitude if where else None,
                         longitude=where.longitude if where else None,
-                        coder_version=CODER_VERSION,
+                        coder_version=self.version,
                     )
                 )
         return events
@@ -686,6 +694,23 @@ class EventCoder:
         return events
 
 
+def _digest(paths: Iterable[Path]) -> str:
+    h = hashlib.sha1()
+    for path in sorted(paths):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:8]
+
+
 @cache
+def load_coder(actors_dir: str | None = None, rules_file: str | None = None) -> EventCoder:
+    """A coder from the shipped data files, or from a user's copies of them."""
+    rules_path = Path(rules_file) if rules_file else default_rules_path()
+    actors = load_actor_dictionary(actors_dir)
+    coder = EventCoder(load_rules(rules_path), actors)
+    coder.version = f"{CODER_VERSION}+{_digest([rules_path, *actors.directory.glob('*.tsv')])}"
+    return coder
+
+
 def default_coder() -> EventCoder:
-    return EventCoder()
+    return load_coder()

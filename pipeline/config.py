@@ -37,6 +37,8 @@ class Settings:
     nlp_batch_size: int = 32
     lock_timeout_s: float = 60.0  # how long to wait for another process's DuckDB lock
     refetch: bool = False  # fetch articles again even if already stored
+    actors_dir: str = ""  # your copy of pipeline/data/actors ("" = the shipped one)
+    triggers_file: str = ""  # your copy of pipeline/data/coder/triggers.jsonl
 
     @property
     def spool_dir(self) -> Path:
@@ -54,6 +56,8 @@ _ENV = {
     "NEWS_CONCURRENCY": "concurrency",
     "NEWS_MIN_WORDS": "min_words",
     "NEWS_LOCK_TIMEOUT": "lock_timeout_s",
+    "NEWS_ACTORS_DIR": "actors_dir",
+    "NEWS_TRIGGERS": "triggers_file",
 }
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeline import __version__
-from pipeline.coder import CODER_VERSION
+from pipeline.coder import EventCoder, load_coder
 from pipeline.config import Settings
 from pipeline.dedup import mark_duplicates, unique_entries
 from pipeline.extract import extract_article
@@ -62,6 +62,11 @@ class RunResult:
     spool_path: str | None = None
     message: str | None = None
     earlier_loaded: list[str] = field(default_factory=list)
+
+
+def coder_for(settings: Settings) -> EventCoder:
+    """The event coder, from the shipped rule files or the user's copies (settings)."""
+    return load_coder(settings.actors_dir or None, settings.triggers_file or None)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -202,11 +207,15 @@ def run_pass(
     articles = mark_duplicates(articles, hashes)
     lap("articles")
     to_tag = [a for a in articles if a.status == "ok" and a.duplicate_of is None]
+    coder = coder_for(settings)
     entities: list[Entity] = []
     events: list[Event] = []
     if to_tag:
         entities, events = tag_articles(
-            to_tag, nlp or load_nlp(settings.spacy_model), batch_size=settings.nlp_batch_size
+            to_tag,
+            nlp or load_nlp(settings.spacy_model),
+            coder,
+            batch_size=settings.nlp_batch_size,
         )
     stats.articles_tagged, stats.entities, stats.events = len(to_tag), len(entities), len(events)
     lap("tag")
@@ -234,7 +243,7 @@ def run_pass(
         "events": stats.events,
         "errors": stats.errors,
         "spacy_model": settings.spacy_model,
-        "coder_version": CODER_VERSION,
+        "coder_version": coder.version,
         "pipeline_version": __version__,
     }
     batch = Batch(

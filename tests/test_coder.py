@@ -130,7 +130,7 @@ def test_code_table_fields_and_provenance(nlp: Any, coder: EventCoder) -> None:
     assert event.sentence[event.source.start_char : event.source.end_char] == "Beijing"
     assert event.target is not None
     assert event.sentence[event.target.start_char : event.target.end_char] == "Washington"
-    assert event.coder_version == CODER_VERSION
+    assert event.coder_version.startswith(CODER_VERSION + "+")
 
 
 def test_rules_and_code_tables_are_consistent() -> None:
@@ -156,3 +156,33 @@ def test_unknown_place_keeps_its_name_without_coordinates(nlp: Any, coder: Event
     event = code(nlp, coder, "China accused the Philippines of provocations at Scarborough Shoal.")
     located = [e for e in event if e.location]
     assert all(e.latitude is None for e in located if e.location_country is None)
+
+
+def test_users_extend_actors_and_triggers_without_code(
+    nlp: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from pipeline.coder import default_rules_path, load_coder
+    from pipeline.config import load_settings
+    from pipeline.run import coder_for
+
+    actors = tmp_path / "actors"
+    shutil.copytree(default_coder().actors.directory, actors)
+    with (actors / "organisations.tsv").open("a", encoding="utf-8") as handle:
+        handle.write("IGOZZZ\tNorthern Fisheries Compact\tthe Compact|NFC\t\n")
+    rules = tmp_path / "triggers.jsonl"
+    rules.write_text(
+        default_rules_path().read_text(encoding="utf-8")
+        + '{"id": "reject.snub", "lemma": ["snub"], "pos": "VERB", "cameo": "120", '
+        '"target": ["dobj"]}\n',
+        encoding="utf-8",
+    )
+    text = "The Northern Fisheries Compact snubbed Norway."
+    assert not code(nlp, default_coder(), text)
+    monkeypatch.setenv("NEWS_ACTORS_DIR", str(actors))
+    monkeypatch.setenv("NEWS_TRIGGERS", str(rules))
+    custom = coder_for(load_settings(None))
+    assert custom is load_coder(str(actors), str(rules))
+    assert triples(code(nlp, custom, text)) == {("IGOZZZ", "120", "NOR")}
+    assert custom.version != default_coder().version  # new data, new version stamp
