@@ -77,7 +77,7 @@ def main() -> None:
     print(f"# newsevents pipeline benchmark ({platform.python_version()}, {args.repeat} passes)")
     print(f"\narticles per pass: {articles}, words tagged: {words}, model load: {load_s:.2f} s")
     print("\n| stage | median seconds per pass |\n|---|---|")
-    for stage in ("prepare", "feeds", "articles", "tag", "load", "total"):
+    for stage in ("prepare", "fetch", "enrich", "load", "total"):
         print(f"| {stage} | {med.get(stage, 0.0):.3f} |")
     print(f"\nthroughput: {articles / med['total']:.1f} articles/s end to end")
     p, c = statistics.median(parse_cpu), statistics.median(code_cpu)

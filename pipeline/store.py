@@ -134,6 +134,8 @@ class Batch:
     articles: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    raw_pages: list[dict[str, Any]] = field(default_factory=list)
+    raw_done: list[dict[str, Any]] = field(default_factory=list)  # {url, enriched_at}
     tagged: list[str] = field(
         default_factory=list
     )  # article ids whose entities/events are replaced
@@ -214,7 +216,7 @@ def event_row(event: Event) -> dict[str, Any]:
     return row
 
 
-_TABLES = ("feeds", "fetch_log", "articles", "entities", "events")
+_TABLES = ("feeds", "fetch_log", "raw_pages", "raw_done", "articles", "entities", "events")
 
 
 def _json_default(value: Any) -> Any:
@@ -253,6 +255,14 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "language": "varchar", "enabled": "boolean", "fetched_at": "timestamptz",
         "ok": "boolean", "status": "integer", "error": "varchar", "entries": "integer",
     },
+    "raw_pages": {
+        "url": "varchar", "article_id": "varchar", "feed": "varchar", "link": "varchar",
+        "final_url": "varchar", "status": "integer", "content_type": "varchar",
+        "body_b64": "varchar", "fetched_at": "timestamptz", "entry_title": "varchar",
+        "entry_summary": "varchar", "entry_published_at": "timestamptz", "run_id": "varchar",
+        "enriched_at": "timestamptz",
+    },
+    "raw_done": {"url": "varchar", "enriched_at": "timestamptz"},
     "fetch_log": {
         "run_id": "varchar", "url": "varchar", "feed": "varchar", "kind": "varchar",
         "status": "integer", "bytes": "bigint", "duration_ms": "integer",
@@ -311,6 +321,31 @@ _LOAD_SQL = {
                                         else f.consecutive_failures + 1 end,
             last_entry_count = coalesce(excluded.last_entry_count, f.last_entry_count)
     """,
+    # A page fetched again replaces the stored one; enriched_at comes with the batch (null:
+    # waiting for the enrich stage).
+    "raw_pages": "insert into raw_pages select url, article_id, feed, link, final_url, "
+    "status, content_type, from_base64(body_b64), fetched_at, entry_title, entry_summary, "
+    "entry_published_at, run_id, enriched_at from {src} on conflict (url) do update set "
+    + ", ".join(
+        f"{c} = excluded.{c}"
+        for c in [
+            "article_id",
+            "feed",
+            "link",
+            "final_url",
+            "status",
+            "content_type",
+            "body",
+            "fetched_at",
+            "entry_title",
+            "entry_summary",
+            "entry_published_at",
+            "run_id",
+            "enriched_at",
+        ]
+    ),
+    "raw_done": "update raw_pages set enriched_at = d.enriched_at from {src} d "
+    "where raw_pages.url = d.url",
     # The fetch log is append-only; its key makes a re-loaded spool a no-op.
     "fetch_log": "insert into fetch_log by name select * from {src} on conflict do nothing",
     # Articles are keyed on the canonical URL's hash: a re-run updates, never duplicates,
@@ -379,8 +414,28 @@ def load_pending(con: duckdb.DuckDBPyConnection, spool_dir: Path) -> list[str]:
 
 
 def known_articles(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Canonical URLs already stored (with any status): a pass does not fetch them again."""
-    return {row[0] for row in con.execute("select url from articles").fetchall()}
+    """Canonical URLs already fetched (stored as articles, or waiting as raw pages): a
+    pass does not fetch them again."""
+    rows = con.execute("select url from articles union select url from raw_pages").fetchall()
+    return {row[0] for row in rows}
+
+
+def mark_all_waiting(con: duckdb.DuckDBPyConnection) -> int:
+    """Queue every raw page for extraction and tagging again (after a rules change)."""
+    rows = con.execute(
+        "update raw_pages set enriched_at = null where enriched_at is not null returning url"
+    ).fetchall()
+    return len(rows)
+
+
+def waiting_pages(con: duckdb.DuckDBPyConnection, limit: int) -> list[dict[str, Any]]:
+    """Raw pages not yet extracted and tagged, oldest first."""
+    cursor = con.execute(
+        "select * from raw_pages where enriched_at is null order by fetched_at, url limit ?",
+        [limit],
+    )
+    columns = [d[0] for d in cursor.description or []]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def known_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -402,7 +457,7 @@ def run_query(
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    tables = ("feeds", "articles", "entities", "events", "runs", "fetch_log")
+    tables = ("feeds", "articles", "entities", "events", "runs", "fetch_log", "raw_pages")
     return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in tables}
 
 

@@ -63,14 +63,14 @@ def _count(db: Path, table: str) -> int:
 
 def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
     con = store.connect(tmp_path / "n.duckdb")
-    assert store.migrate(con) == ["0001_initial"]
+    assert store.migrate(con) == ["0001_initial", "0002_raw_pages"]
     assert store.migrate(con) == []
-    rows = con.execute("select version, name from schema_migrations").fetchall()
-    assert rows == [(1, "0001_initial")]
+    rows = con.execute("select version, name from schema_migrations order by 1").fetchall()
+    assert rows == [(1, "0001_initial"), (2, "0002_raw_pages")]
     tables = {
         r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
     }
-    assert {"feeds", "fetch_log", "articles", "entities", "events", "runs"} <= tables
+    assert {"feeds", "fetch_log", "articles", "entities", "events", "runs", "raw_pages"} <= tables
     assert {"event_details", "factual_events", "actor_pairs", "feed_health"} <= tables
     con.close()
 

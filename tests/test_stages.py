@@ -1,0 +1,73 @@
+"""The ingest and enrich stages run apart (as the Airflow DAGs run them) give the same
+rows as a single pass, load nothing twice, and can re-run from stored raw pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline import cli
+from pipeline.demo import CorpusServer
+from pipeline.run import enrich_waiting_to_spool, ingest_feeds_to_spool, load_spools, run_pass
+from tests.conftest import make_settings
+
+TABLES = ("articles", "entities", "events", "raw_pages")
+
+
+def _counts(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in TABLES}
+    finally:
+        con.close()
+
+
+def test_split_stages_match_a_single_pass(
+    demo_server: CorpusServer, nlp: Any, tmp_path: Path
+) -> None:
+    single = make_settings(tmp_path / "single")
+    run_pass(demo_server.feeds(), single, nlp=nlp)
+
+    split = make_settings(tmp_path / "split")
+    feeds = demo_server.feeds()
+    # One ingest per feed, as the mapped Airflow task does, then one load.
+    results = [ingest_feeds_to_spool([f], split) for f in feeds]
+    assert sum(r["pages"] for r in results) == 34
+    assert not split.db_path.exists()  # ingesting writes spool files, not the database
+    assert load_spools([r["spool"] for r in results], split) == {"loaded": 3, "skipped": 0}
+    waiting = _counts(split.db_path)
+    assert waiting["raw_pages"] == 34 and waiting["articles"] == 0
+
+    enriched = enrich_waiting_to_spool(split, nlp=nlp)
+    assert enriched["pages"] == 34
+    assert load_spools([enriched["spool"]], split)["loaded"] == 1
+    assert _counts(split.db_path) == _counts(single.db_path)
+
+    # A retried load finds its spool gone: nothing is loaded twice.
+    assert load_spools([enriched["spool"]], split) == {"loaded": 0, "skipped": 1}
+    # Nothing is waiting any more; a second ingest finds nothing new to fetch.
+    assert enrich_waiting_to_spool(split, nlp=nlp)["pages"] == 0
+    again = ingest_feeds_to_spool(feeds, split)
+    assert again["pages"] == 0
+    load_spools([again["spool"]], split)
+    assert _counts(split.db_path) == _counts(single.db_path)
+
+
+def test_enrich_all_recodes_stored_pages_without_fetching(
+    demo_server: CorpusServer, nlp: Any, tmp_path: Path, capsys: Any
+) -> None:
+    settings = make_settings(tmp_path)
+    run_pass(demo_server.feeds(), settings, nlp=nlp)
+    before = _counts(settings.db_path)
+    con = duckdb.connect(str(settings.db_path))
+    fetches = con.execute("select count(*) from fetch_log").fetchall()[0][0]
+    con.execute("delete from events")  # as if the coder had been changed
+    con.close()
+    assert cli.main(["enrich", "--all", "--db", str(settings.db_path)]) == 0
+    assert "queued 34" in capsys.readouterr().out
+    assert _counts(settings.db_path) == before
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    assert con.execute("select count(*) from fetch_log").fetchall()[0][0] == fetches
+    con.close()
