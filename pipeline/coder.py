@@ -42,7 +42,9 @@ CODER_VERSION = "rules-0.2"
 
 _SUBJ = {"nsubj"}
 _PASS_SUBJ = {"nsubjpass"}
-_INHERIT = {"xcomp", "advcl", "conj", "pcomp", "prep", "acl", "ccomp", "relcl"}
+_INHERIT = {"xcomp", "advcl", "conj", "pcomp", "prep", "acl", "ccomp", "relcl", "acomp"}
+_INTENT_CODES = {"04": "036", "05": "032", "06": "031", "07": "033", "08": "035"}
+_NOT_TARGETS = {"DATE", "TIME", "CARDINAL", "PERCENT", "MONEY", "QUANTITY", "ORDINAL"}
 _ACTOR_DROP = {"relcl", "acl", "advcl", "conj", "cc", "punct", "ccomp", "xcomp", "prep"}
 _ACTOR_PREPS = {"of", "for", "from"}
 _FUTURE_AUX = {"will", "shall", "'ll", "wo"}
@@ -91,12 +93,33 @@ class Rule:
     subject_sector: frozenset[str] | None = None
     requires_word: frozenset[str] = frozenset()
     object_actor: bool = False  # the target must be an actor (entity or dictionary match)
+    head_noun: bool = False  # a noun trigger whose clause gives the source ("a visit to X")
+    requires_ccomp: bool = False  # a that-clause must follow ("denied that ...")
+    ccomp_future: bool | None = None  # ... in the future (True) or not (False)
+    xcomp_any: bool = False  # any to-infinitive complement ("told X to stop")
+    xcomp_not: frozenset[str] = frozenset()
+    object_min_count: int = 0  # "killed hundreds of civilians": the object counts at least this
+    reverse: str | None = None  # also code target -> source with this code ("hosted")
 
     @property
     def specificity(self) -> int:
-        return sum(
-            bool(x) for x in (self.object, self.xcomp, self.requires_prep, self.light, self.between)
-        ) + bool(self.requires_word)
+        return (
+            sum(
+                bool(x)
+                for x in (
+                    self.object,
+                    self.xcomp,
+                    self.requires_prep,
+                    self.light,
+                    self.between,
+                    self.requires_ccomp,
+                    self.xcomp_any,
+                    self.object_min_count,
+                )
+            )
+            + bool(self.requires_word)
+            + bool(self.subject_sector)
+        )
 
 
 @dataclass(frozen=True)
@@ -147,6 +170,13 @@ def load_rules(path: Path | None = None) -> list[Rule]:
                     ),
                     requires_word=_frozen(row, "requires_word"),
                     object_actor=bool(row.get("object_kind")),
+                    head_noun=bool(row.get("head_noun", False)),
+                    reverse=row.get("reverse"),
+                    requires_ccomp=bool(row.get("requires_ccomp", False)),
+                    ccomp_future=row.get("ccomp_future"),
+                    xcomp_any=bool(row.get("xcomp_any", False)),
+                    xcomp_not=_frozen(row, "xcomp_not"),
+                    object_min_count=int(row.get("object_min_count", 0)),
                 )
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -290,13 +320,60 @@ class Candidate:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+_MAGNITUDES = {
+    "dozens": 24,
+    "scores": 40,
+    "hundreds": 200,
+    "thousands": 2000,
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1_000_000,
+    "millions": 2_000_000,
+}
+_CONTENT_OF = {"accuse", "blame", "deny", "dismiss", "reject", "charge", "suspect", "allege"}
+
+
+def _object_count(tok: Any) -> int:
+    """How many the object counts: "at least 200 villagers", "hundreds of thousands"."""
+    best = 0
+    for obj in _dobj(tok):
+        value = 0
+        for t in obj.subtree:
+            word = t.lower_.replace(",", "")
+            if word.isdigit():
+                value = max(value, int(word))
+            elif word in _MAGNITUDES:
+                value = value * _MAGNITUDES[word] if value else _MAGNITUDES[word]
+        best = max(best, value)
+    return best
+
+
+def _reported_content(tok: Any) -> bool:
+    """The content of an accusation or a denial is not itself an event: "accused Kyiv of
+    attacking the plant", "denied that its army had shelled civilians"."""
+    node = tok
+    for _ in range(3):
+        if node.dep_ not in {"pcomp", "ccomp", "pobj", "prep", "xcomp"} or node.head is node:
+            return False
+        node = node.head
+        if node.lemma_.lower() in _CONTENT_OF:
+            return True
+    return False
+
+
 def _rule_matches(rule: Rule, tok: Any) -> tuple[bool, Any]:
     """Check a rule's conditions on a trigger token. Returns (ok, clause head)."""
     clause = tok
-    if rule.pos == "NOUN":
+    if rule.pos == "ADJ":
+        if tok.pos_ != "ADJ":
+            return False, tok
+    elif rule.pos == "NOUN":
         if tok.pos_ not in {"NOUN", "PROPN"}:
             return False, tok
-        if rule.light:
+        if rule.head_noun:
+            if tok.dep_ not in {"pobj", "dobj"}:
+                return False, tok
+        elif rule.light:
             if tok.dep_ not in {"dobj", "nsubjpass"} or tok.head.lemma_.lower() not in rule.light:
                 return False, tok
             clause = tok.head
@@ -308,7 +385,11 @@ def _rule_matches(rule: Rule, tok: Any) -> tuple[bool, Any]:
     elif tok.pos_ not in {"VERB", "AUX"} and not (tok.pos_ == "NOUN" and tok.tag_ == "VBG"):
         return False, tok
     if rule.object or rule.object_not:
-        objs = _dobj(tok) + _children(tok, {"nsubjpass", "dative"})
+        objs = (
+            _dobj(tok)
+            + _children(tok, {"nsubjpass", "dative"})
+            + _prep_objects(tok, ["to", "with", "on"])
+        )
         words: set[str] = set()
         for o in objs:
             words |= _lemmas(o.subtree)
@@ -316,10 +397,25 @@ def _rule_matches(rule: Rule, tok: Any) -> tuple[bool, Any]:
             return False, tok
         if rule.object_not and (words & rule.object_not):
             return False, tok
-    if rule.xcomp:
+    if rule.object_min_count and _object_count(tok) < rule.object_min_count:
+        return False, tok
+    if rule.xcomp or rule.xcomp_any:
         comps = _children(tok, {"xcomp"})
-        if not any(c.lemma_.lower() in rule.xcomp for c in comps):
+        if rule.xcomp and not any(c.lemma_.lower() in rule.xcomp for c in comps):
             return False, tok
+        if not comps or any(c.lemma_.lower() in rule.xcomp_not for c in comps):
+            return False, tok
+    if rule.requires_ccomp:
+        clauses = _children(tok, {"ccomp"})
+        if not clauses:
+            return False, tok
+        if rule.ccomp_future is not None:
+            future = any(
+                a.lower_ in _FUTURE_AUX | {"would"} for c in clauses for a in c.children
+                if a.dep_ == "aux"
+            )  # fmt: skip
+            if future != rule.ccomp_future:
+                return False, tok
     preps = {c.lower_ for c in clause.children if c.dep_ == "prep"}
     if rule.pos == "NOUN":
         preps |= {c.lower_ for c in tok.children if c.dep_ == "prep"}
@@ -357,14 +453,26 @@ class EventCoder:
 
     def match_events(self, sent: Any) -> Iterator[Candidate]:
         for tok in sent:
-            rules = self.by_lemma.get(tok.lemma_.lower()) or self.by_lemma.get(tok.lower_)
+            lemma = tok.lemma_.lower()
+            phrasal = [f"{lemma} {p.lower_}" for p in tok.children if p.dep_ == "prt"]
+            rules = [r for key in phrasal for r in self.by_lemma.get(key, [])]
+            rules = rules or self.by_lemma.get(lemma) or self.by_lemma.get(tok.lower_) or []
             if not rules:
                 continue
             best: tuple[Rule, Any] | None = None
             for rule in rules:
                 ok, clause = _rule_matches(rule, tok)
-                if ok and (best is None or rule.specificity > best[0].specificity):
-                    best = (rule, clause)
+                if not ok or (best is not None and rule.specificity <= best[0].specificity):
+                    continue
+                if rule.subject_sector is not None:
+                    heads = _subject(clause)[0]
+                    sectors = {
+                        self.actors.sector_of(tokens_of(" ".join(t.text for t in _actor_tokens(h))))
+                        for h in heads
+                    }
+                    if not sectors & rule.subject_sector:
+                        continue
+                best = (rule, clause)
             if best is None:
                 continue
             rule, clause = best
@@ -378,7 +486,11 @@ class EventCoder:
             if passive:
                 # "X was attacked by Y": the passive subject is the target.
                 targets = subjects
-                subjects = _prep_objects(clause, ["by"])
+                subjects = _prep_objects(clause, ["by"]) or [
+                    o for p in clause.children if p.dep_ == "prep"
+                    for pobj in _children(p, {"pobj"})
+                    for o in _prep_objects(pobj, ["by"])
+                ]  # fmt: skip
             else:
                 for slot in rule.target:
                     if slot == "dobj":
@@ -396,6 +508,7 @@ class EventCoder:
                                 found = _prep_objects(o, [slot])
                                 if found:
                                     break
+                    found = [f for f in found if f.ent_type_ not in _NOT_TARGETS]
                     if found:
                         targets = found
                         break
@@ -405,6 +518,36 @@ class EventCoder:
             yield Candidate(rule, tok, subjects, targets, passive)
 
     # -- actors -------------------------------------------------------------------------
+
+    def resolve_actors(self, head: Any, when: date | None, memory: dict[str, Entry]) -> list[Actor]:
+        """Usually one actor; "Russian and Ukrainian envoys" gives one per country."""
+        base = self.resolve_actor(head, when, memory)
+        coordinated = [
+            a for a in head.children
+            if a.dep_ == "amod" and any(x.dep_ == "conj" for x in a.children)
+        ]  # fmt: skip
+        adjectives = [c for a in coordinated for c in _conjuncts(a)]
+        if len(adjectives) < 2:
+            return [base]
+        out: list[Actor] = []
+        sent_start = head.sent.start_char
+        for adj in adjectives:
+            hits = self.actors.match(tokens_of(adj.text), tokens_of(adj.text, lower=False))
+            country = next((h.entry.country for h in hits if h.entry.kind == "demonym"), "")
+            if not country:
+                return [base]
+            out.append(
+                dataclasses.replace(
+                    base,
+                    name=self.actors.country_names.get(country, adj.text),
+                    code=country + base.sector,
+                    country=country,
+                    text=f"{adj.text} {head.text}",
+                    start_char=adj.idx - sent_start,
+                    end_char=head.idx + len(head.text) - sent_start,
+                )
+            )
+        return out
 
     def resolve_actor(self, head: Any, when: date | None, memory: dict[str, Entry]) -> Actor:
         toks = _actor_tokens(head)
@@ -423,9 +566,11 @@ class EventCoder:
                         [x.entry for x in matches if x.start == m.start], when
                     )
                 continue
-            if entry.kind == "org" and not code:
+            # The leftmost mention decides: "Ukraine's bid to join the EU" is Ukraine,
+            # "the EU's envoy to Ukraine" is the EU.
+            if entry.kind == "org" and not code and not country:
                 code, name = entry.code, entry.name
-                country = country or entry.country
+                country = entry.country
             elif entry.kind in {"country", "capital", "demonym", "metonym"} and not country:
                 country, name = entry.country, name or entry.name
         person_names = [
@@ -439,13 +584,22 @@ class EventCoder:
             name = person.name
         elif person_names:
             surname = tokens_of(person_names[-1])
-            remembered = memory.get(" ".join(surname)) or (
-                memory.get(surname[-1]) if surname else None
+            remembered = memory.get(" ".join(surname)) or next(
+                (memory[part] for part in surname if part in memory), None
             )
             if remembered and not country:
                 country, sector, name = remembered.country, remembered.sector, remembered.name
         if not sector and not code:
             sector = self.actors.sector_of(words)
+        if sector and not country and not code and person is None:
+            for place in _prep_objects(head, ["in"]):
+                where = tokens_of(place.text)
+                hits = self.actors.match(where, tokens_of(place.text, lower=False))
+                country = next(
+                    (h.entry.country for h in hits if h.entry.kind in {"country", "capital"}), ""
+                )
+                if country:
+                    break
         if person is None and person_names and not name:
             name = " ".join(tokens_of(person_names[-1])).title()
         if person_names and country:
@@ -453,7 +607,8 @@ class EventCoder:
             full = tokens_of(person_names[-1])
             if full:
                 memory[" ".join(full)] = entry
-                memory[full[-1]] = entry
+                for part in full:  # "Hegseth", and "Wang" of "Wang Yi"
+                    memory.setdefault(part, entry)
         if code:
             final = code
         elif country:
@@ -471,6 +626,21 @@ class EventCoder:
             start_char=start,
             end_char=end,
         )
+
+    def _inner_actor(self, head: Any, actor: Actor, when: date | None,
+                     memory: dict[str, Entry]) -> Actor:  # fmt: skip
+        """An unresolved target phrase stands for the first actor named inside it:
+        "restoring dialogue with North Korea", "abuses by Iranian security forces"."""
+        for tok in head.subtree:
+            if tok is head or tok.ent_type_ not in {"GPE", "NORP", "ORG", "PERSON"}:
+                continue
+            if tok.ent_iob_ != "B":
+                continue
+            ent = next(e for e in head.doc.ents if e.start == tok.i)
+            inner = self.resolve_actor(ent.root, when, memory)
+            if inner.code:
+                return inner
+        return actor
 
     def _counterpart(
         self, head: Any, sources: list[tuple[Any, Actor]], when: date | None,
@@ -501,6 +671,8 @@ class EventCoder:
             return True
         if head.lower_ in _PRONOUNS:
             return False
+        if self.actors.sector_of(tokens_of(head.text)):  # "gunmen", "protesters"
+            return True
         return any(t.ent_type_ in _ACTOR_LABELS for t in _actor_tokens(head))
 
     # -- modality, place and time -------------------------------------------------------
@@ -508,6 +680,8 @@ class EventCoder:
     @staticmethod
     def modality(tok: Any, clause: Any) -> tuple[str, float]:
         heads = {tok, clause}
+        # "had no intention of attacking": a "no" on a governing noun negates the clause.
+        heads |= {a for a in list(tok.ancestors)[:3] if a.pos_ == "NOUN"}
         children = [c for h in heads for c in h.children]
         if any(c.dep_ == "neg" for c in children) or any(
             c.dep_ == "det" and c.lower_ in {"no"} for c in children
@@ -591,43 +765,61 @@ class EventCoder:
         events: list[Event] = []
         seen: set[tuple[str, str, str, int]] = set()
         candidates = list(self.match_events(sent))
-        triggers = {c.trigger.i for c in candidates}
+        by_trigger = {c.trigger.i: c for c in candidates}
+        # "threatened to attack X", "agreed to establish": the governing verb is the event,
+        # and takes the complement's target when it has none of its own.
+        overrides: dict[int, str] = {}
+        for cand in candidates:
+            parent = by_trigger.get(cand.trigger.head.i)
+            if cand.trigger.dep_ != "xcomp" or parent is None or parent is cand:
+                continue
+            if not parent.targets:
+                parent.targets = cand.targets
+            # Vowing or promising to attack is a threat, not an intent to cooperate.
+            if parent.rule.cameo[:2] == "03" and cand.rule.cameo[:2] in {"17", "18", "19", "20"}:
+                overrides[parent.trigger.i] = "138"
         for cand in candidates:
             tok, rule = cand.trigger, cand.rule
-            # "threatened to attack", "agreed to establish": the governing verb is the event.
-            if tok.dep_ == "xcomp" and tok.head.i in triggers:
+            if tok.dep_ == "xcomp" and tok.head.i in by_trigger:
+                continue
+            if _reported_content(tok):
                 continue
             clause = tok.head if rule.light and tok.dep_ in {"dobj", "nsubjpass"} else tok
             modality, confidence = self.modality(tok, clause)
-            code = rule.intent if (modality == "intended" and rule.intent) else rule.cameo
+            code = overrides.get(tok.i, rule.cameo)
+            if modality == "intended" and tok.i not in overrides:
+                # Announced cooperation is an intent to cooperate (03x); announced
+                # conflict keeps its own code.
+                code = rule.intent or _INTENT_CODES.get(code[:2], code)
             info = self.codes[code]
             place, where, place_country = self.place(tok, clause)
             when, date_source, precision = self.when(tok, clause, published, modality == "intended")
             src_heads = [c for h in cand.sources for c in _conjuncts(h)]
             tgt_heads = [c for h in cand.targets for c in _conjuncts(h)]
             as_of = when if date_source == "text" and when else published
-            sources = [(h, self.resolve_actor(h, as_of, memory)) for h in src_heads]
+            sources = [(h, a) for h in src_heads for a in self.resolve_actors(h, as_of, memory)]
             sources = [(h, a) for h, a in sources if self._is_actor_like(h, a)]
             if not sources:
                 continue
-            if rule.subject_sector is not None and not any(
-                a.sector in rule.subject_sector for _, a in sources
-            ):
-                continue
-            targets = [
-                (
-                    h,
-                    self._counterpart(h, sources, as_of, memory)
-                    or self.resolve_actor(h, as_of, memory),
+            targets = []
+            for h in tgt_heads:
+                other = self._counterpart(h, sources, as_of, memory)
+                targets += (
+                    [(h, other)]
+                    if other
+                    else [(h, a) for a in self.resolve_actors(h, as_of, memory)]
                 )
-                for h in tgt_heads
-            ]
+            targets = [(h, a if a.code else self._inner_actor(h, a, as_of, memory))
+                       for h, a in targets]  # fmt: skip
             actor_targets = [(h, a) for h, a in targets if self._is_actor_like(h, a)]
             if rule.object_actor and not actor_targets:
                 continue
             targets = actor_targets or targets[:1]
             pairs: list[tuple[Actor, Actor | None]] = []
-            if cand.pair or (rule.reciprocal and not targets and len(sources) > 1):
+            each_other = any(h.lower_ in {"other", "another"} for h in tgt_heads)
+            if each_other:
+                targets = []
+            if cand.pair or ((rule.reciprocal or each_other) and not targets and len(sources) > 1):
                 for _, a in sources:
                     for _, b in sources:
                         if a is not b:
@@ -636,10 +828,16 @@ class EventCoder:
                 pairs = [(a, b) for _, a in sources for _, b in targets]
             else:
                 pairs = [(a, None) for _, a in sources]
-            for source, target in pairs:
+            if rule.reverse and modality != "intended":
+                pairs += [(b, a) for a, b in list(pairs) if b is not None]
+            for n_pair, (source, target) in enumerate(pairs):
                 if target is not None and source.code and source.code == target.code:
                     continue
-                key = (source.text, target.text if target else "", code, tok.i)
+                if rule.reverse and n_pair >= len(pairs) // 2 and modality != "intended":
+                    info = self.codes[rule.reverse]
+                else:
+                    info = self.codes[code]
+                key = (source.text, target.text if target else "", info.code, tok.i)
                 if key in seen:
                     continue
                 seen.add(key)

@@ -146,3 +146,60 @@ def test_demo_twice_keeps_the_counts_and_prints_a_summary(
     assert {k: second[k] for k in ("articles", "entities", "events", "feeds")} == {
         k: first[k] for k in ("articles", "entities", "events", "feeds")
     }
+
+
+def test_code_jsonl_in_order_one_line_each(tmp_path: Path, capsys: Any, nlp: Any) -> None:
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(
+        '{"id": "a", "text": "Russia attacked Ukraine on Tuesday.", "date": "2025-11-02"}\n'
+        '{"id": 7, "text": "The weather was mild."}\n'
+        '{"id": "c", "text": "Macron will visit India."}\n'
+    )
+    code, _, err = _run(capsys, "code", "--input", str(src), "--output", str(dst))
+    assert code == 0 and "3 texts" in err
+    lines = [json.loads(line) for line in dst.read_text().splitlines()]
+    assert [line["id"] for line in lines] == ["a", 7, "c"]
+    attack = lines[0]["events"][0]
+    assert (attack["source_actor"], attack["cameo"], attack["target_actor"]) == (
+        "RUS",
+        "190",
+        "UKR",
+    )
+    assert attack["root"] == "19" and attack["plover"] == "ASSAULT" and attack["quad_class"] == 4
+    assert attack["event_date"] == "2025-10-28" and attack["date_source"] == "text"
+    assert lines[1]["events"] == []
+    assert lines[2]["events"][0]["cameo"] == "036"
+    assert lines[2]["events"][0]["modality"] == "intended"
+
+
+def test_code_text_prints_a_table(capsys: Any, nlp: Any) -> None:
+    code, out, _ = _run(capsys, "code", "--text", "Beijing accused Washington of meddling.")
+    assert code == 0
+    assert out.splitlines()[0].split()[:3] == ["source_actor", "cameo", "target_actor"]
+    assert "CHN" in out and "112" in out and "USA" in out
+
+
+def test_code_bad_input_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "fine"}\n{"id": 2}\n')
+    code, _, err = _run(capsys, "code", "--input", str(src))
+    assert code == 2 and f"{src}:2" in err and "'text'" in err
+
+
+def test_eval_events_prints_levels_and_roots(tmp_path: Path, capsys: Any, nlp: Any) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        '{"id": 1, "text": "Russia attacked Ukraine.", '
+        '"events": [{"source": "RUS", "target": "UKR", "cameo": "190"}]}\n'
+        '{"id": 2, "text": "Beijing accused Washington of meddling.", '
+        '"events": [{"source": "CHN", "target": "USA", "cameo": "111"}]}\n'
+    )
+    code, out, _ = _run(capsys, "eval-events", "--gold", str(gold))
+    assert code == 0
+    rows: dict[str, list[str]] = {}
+    for line in out.splitlines():
+        if line.strip():
+            rows.setdefault(line.split()[0], line.split())
+    assert rows["root"][1:4] == ["1.000", "1.000", "1.000"]
+    assert rows["exact"][3] == "0.500"  # 112 predicted where the gold says 111
+    assert "19" in rows and "11" in rows
