@@ -189,7 +189,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ) from exc
     try:
         print(f"serving the demo corpus from {corpus} at {server.base_url}")
-        result = run_pass(server.feeds(), settings, trigger="demo")
+        result = run_pass(server.feeds(), server.allow(settings), trigger="demo")
     finally:
         serving.__exit__(None, None, None)
     _print_run(result, settings)

@@ -31,7 +31,15 @@ class Settings:
     user_agent: str = f"newsevents/{__version__} (news research crawler; contact: unset)"
     timeout_s: float = 20.0  # whole-request deadline per URL, not just a read timeout
     max_bytes: int = 5_000_000  # cap on a response body; larger responses are refused
-    concurrency: int = 8  # parallel article fetches
+    concurrency: int = 16  # requests in flight in all
+    per_host_concurrency: int = 2  # requests in flight to one host
+    per_host_delay_s: float = 1.0  # minimum time between request starts to one host
+    retries: int = 3  # extra attempts for 408/429/5xx and connection failures
+    backoff_base_s: float = 0.5  # exponential backoff: up to base * 2**attempt, jittered
+    retry_after_cap_s: float = 120.0  # a longer Retry-After skips the host for the run
+    respect_robots: bool = True
+    # Exact host:port exceptions to the private-address guard, e.g. "127.0.0.1:8765".
+    allow_private_hosts: tuple[str, ...] = ()
     min_words: int = 80  # bodies shorter than this are kept with status too_short
     max_html_bytes: int = 2_000_000  # pages larger than this are not given to trafilatura
     nlp_batch_size: int = 32
@@ -46,6 +54,8 @@ class Settings:
         return self.db_path.parent / "spool"
 
 
+_ZERO_OK = {"per_host_delay_s", "backoff_base_s", "retries"}
+
 _ENV = {
     "NEWS_DB": "db_path",
     "NEWS_FEEDS": "feeds_path",
@@ -56,6 +66,9 @@ _ENV = {
     "NEWS_CONCURRENCY": "concurrency",
     "NEWS_MIN_WORDS": "min_words",
     "NEWS_LOCK_TIMEOUT": "lock_timeout_s",
+    "NEWS_ALLOW_PRIVATE_HOSTS": "allow_private_hosts",
+    "NEWS_PER_HOST_DELAY": "per_host_delay_s",
+    "NEWS_PER_HOST_CONCURRENCY": "per_host_concurrency",
     "NEWS_ACTORS_DIR": "actors_dir",
     "NEWS_TRIGGERS": "triggers_file",
 }
@@ -78,6 +91,9 @@ def _coerce(name: str, value: Any) -> Any:
             return text in {"1", "true", "yes"}
         if issubclass(kind, Path):
             return Path(str(value))
+        if kind is tuple:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(v).strip() for v in items if str(v).strip())
         if kind is int and isinstance(value, bool | float):
             raise ValueError(value)
         result = kind(value)
@@ -85,7 +101,7 @@ def _coerce(name: str, value: Any) -> Any:
         raise ConfigError(f"setting {name}: expected {kind.__name__}, got {value!r}") from exc
     if isinstance(result, float) and not math.isfinite(result):
         raise ConfigError(f"setting {name}: must be a finite number, got {value!r}")
-    if isinstance(result, int | float) and result <= 0:
+    if isinstance(result, int | float) and (result < 0 or (result == 0 and name not in _ZERO_OK)):
         raise ConfigError(f"setting {name}: must be positive, got {value!r}")
     return result
 

@@ -8,6 +8,7 @@ the pipeline fetches through real HTTP exactly as it would from a news site.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import mimetypes
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pipeline.config import Settings
 from pipeline.feeds import parse_registry
 from pipeline.records import Feed
 
@@ -38,6 +40,20 @@ def default_corpus_dir() -> Path:
 class CorpusServer:
     base_url: str
     corpus: Path
+
+    @property
+    def hostport(self) -> str:
+        """127.0.0.1:PORT: the exact exception the address guard needs for this server."""
+        return self.base_url.split("//", 1)[1]
+
+    def allow(self, settings: Settings) -> Settings:
+        """Settings that may fetch from this server: it listens on loopback, which the
+        address guard refuses by default, and it is our own, so no politeness delay."""
+        return dataclasses.replace(
+            settings,
+            allow_private_hosts=(*settings.allow_private_hosts, self.hostport),
+            per_host_delay_s=0.0,
+        )
 
     def feeds(self) -> list[Feed]:
         text = (self.corpus / "feeds.yaml").read_text(encoding="utf-8")

@@ -1,117 +1,470 @@
-"""Fetch: the only module that speaks HTTP.
+"""Fetch: the only module that speaks HTTP. Polite, incremental and safe.
 
-Every fetch has a whole-request deadline (a server that drips one byte at a time is cut
-off), a cap on the body size, and at most five redirects. A failure never raises: it
-comes back as a `Page` with `error_class` and `error` set, so one bad URL never stops a run.
+* **Polite.** robots.txt is read once per site and obeyed (RFC 9309: a 4xx means allow, a
+  5xx or no answer means disallow for this run), including Crawl-delay. Each host gets at
+  most `per_host_concurrency` requests at a time and at least `per_host_delay_s` between
+  request starts; `concurrency` caps the total. Requests carry the configured User-Agent.
+* **Persistent.** 408, 429, 5xx and connection failures are retried with exponential
+  backoff and jitter; Retry-After (seconds or an HTTP date) is honoured up to
+  `retry_after_cap_s`, and beyond it the host is skipped for the rest of the run.
+  403, 404, 410 and other client errors are not retried.
+* **Safe.** Every request has a whole-request deadline (a server dripping one byte a
+  second is cut off), a cap on decoded bytes (a compression bomb stops near the cap), at
+  most five redirects and only http/https. The destination is resolved once, checked
+  against loopback, private, link-local, CGNAT, multicast, reserved and IPv4-mapped
+  ranges, and the connection goes to that checked address, on every redirect hop, so a
+  DNS rebinding cannot slip past the check. `allow_private_hosts` lists exact host:port
+  exceptions (the demo and the tests use it for their 127.0.0.1 servers). PDFs, images
+  and other binaries are refused by Content-Type and by their magic bytes.
+
+A failure never raises: it comes back as a `Page` with `error_class` and `error`, so one
+bad URL never stops a run. The decision functions (`blocked_reason`,
+`check_destination`, `parse_retry_after`, `sniff_binary`) are pure and tested alone.
 """
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
+import ipaddress
+import logging
+import random
+import socket
 import time
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
+from protego import Protego
 
 from pipeline.config import Settings
 from pipeline.records import Page
 
+log = logging.getLogger(__name__)
+
 MAX_REDIRECTS = 5
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_ERRORS = frozenset({"ConnectError", "Timeout", "NetworkError"})
+ROBOTS_AGENT = "newsevents"
+
+_XML = ("application/rss+xml", "application/atom+xml", "application/rdf+xml",
+        "application/xml", "text/xml", "application/x-rss+xml")  # fmt: skip
+_HTML = ("text/html", "application/xhtml+xml")
+# What each kind of fetch accepts. A feed URL that serves HTML is fetched, so that the
+# parser can say "not a feed"; an article that is a PDF is refused before its body.
+ACCEPTED = {
+    "feed": (*_XML, *_HTML, "text/plain", "application/octet-stream"),
+    "article": (*_HTML, "text/plain"),
+    "robots": ("text/plain", *_HTML),
+}
+_MAGIC = (
+    (b"%PDF-", "PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (b"\xff\xd8\xff", "JPEG image"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"PK\x03\x04", "ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"RIFF", "RIFF media"),
+    (b"ID3", "MP3 audio"),
+    (b"OggS", "Ogg media"),
+    (b"\x7fELF", "executable"),
+    (b"MZ", "executable"),
+)
 
 
-class _TooLarge(Exception):
-    pass
+# --- decisions (pure) ---------------------------------------------------------------------
 
 
-class _Deadline(Exception):
-    pass
+def blocked_reason(address: str) -> str | None:
+    """Why connecting to this IP address is refused, or None if it is a public address."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return "IPv4-mapped IPv6 address"
+    checks = (
+        ("unspecified", ip.is_unspecified),
+        ("loopback", ip.is_loopback),
+        ("link-local (incl. cloud metadata)", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("CGNAT", ip in ipaddress.ip_network("100.64.0.0/10")),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved),
+        ("not globally routable", not ip.is_global),
+    )
+    return next((name for name, hit in checks if hit), None)
 
 
-def make_client(settings: Settings) -> httpx.Client:
-    timeout = httpx.Timeout(settings.timeout_s, connect=min(10.0, settings.timeout_s))
-    return httpx.Client(
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def check_destination(
+    host: str, port: int, addresses: Sequence[str], allow: Iterable[str] = ()
+) -> str | None:
+    """None if every resolved address may be contacted, else why not.
+
+    `allow` holds exact host:port exceptions, by name or by address."""
+    allowed = set(allow)
+    if not addresses:
+        return f"{host} did not resolve"
+    if _hostport(host, port) in allowed:
+        return None
+    for address in addresses:
+        if _hostport(address, port) in allowed:
+            continue
+        reason = blocked_reason(address)
+        if reason:
+            return f"{host} resolves to {address} ({reason}); refused"
+    return None
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def sniff_binary(head: bytes) -> str | None:
+    """The kind of binary file these first bytes start, if any."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return "MP4 media"
+    return None
+
+
+def backoff_delay(attempt: int, base: float, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: uniform(0, base * 2**attempt)."""
+    return (rng or random).uniform(0, base * (2**attempt))
+
+
+# --- the fetcher ----------------------------------------------------------------------------
+
+
+class _Failure(Exception):
+    def __init__(self, error_class: str, error: str, status: int | None = None,
+                 retry_after: float | None = None) -> None:  # fmt: skip
+        super().__init__(error)
+        self.error_class, self.error, self.status, self.retry_after = (
+            error_class, error, status, retry_after,
+        )  # fmt: skip
+
+
+@dataclass
+class _Host:
+    semaphore: asyncio.Semaphore
+    delay: float
+    next_start: float = 0.0
+    skipped: str | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
+class _Result:
+    final_url: str
+    status: int
+    content_type: str | None
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    address: str
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """The host's addresses, resolved once per request (and per redirect hop)."""
+    try:
+        ipaddress.ip_address(host)
+        return [host]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise _Failure("ConnectError", f"cannot resolve {host}: {exc.strerror}") from exc
+    seen: list[str] = []
+    for info in infos:
+        address = str(info[4][0])
+        if address not in seen:
+            seen.append(address)
+    return seen
+
+
+class Fetcher:
+    """One run's HTTP state: per-host politeness, robots.txt, skipped hosts, and a log of
+    the robots.txt fetches themselves."""
+
+    def __init__(
+        self, settings: Settings, client: httpx.AsyncClient, resolver: Resolver | None = None
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.resolver = resolver or resolve
+        self.allow = frozenset(settings.allow_private_hosts)
+        self.global_sem = asyncio.Semaphore(settings.concurrency)
+        self.hosts: dict[str, _Host] = {}
+        self.robots: dict[str, Protego | bool] = {}
+        self.robots_locks: dict[str, asyncio.Lock] = {}
+        self.robots_pages: list[Page] = []
+        self.rng = random.Random()
+
+    def _host(self, netloc: str) -> _Host:
+        if netloc not in self.hosts:
+            self.hosts[netloc] = _Host(
+                asyncio.Semaphore(self.settings.per_host_concurrency),
+                self.settings.per_host_delay_s,
+            )
+        return self.hosts[netloc]
+
+    async def _turn(self, host: _Host) -> None:
+        """Wait until this host may be sent another request."""
+        async with host.lock:
+            now = time.monotonic()
+            wait = host.next_start - now
+            host.next_start = max(now, host.next_start) + host.delay
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    # -- one request, redirects followed by hand -------------------------------------------
+
+    async def _once(self, url: str, kind: str, headers: Mapping[str, str]) -> _Result:
+        current = url
+        for _hop in range(MAX_REDIRECTS + 1):
+            parts = urlsplit(current)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise _Failure("InvalidURL", f"refusing non-http(s) URL {current[:200]!r}")
+            host = parts.hostname
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            addresses = await self.resolver(host, port)
+            reason = check_destination(host, port, addresses, self.allow)
+            if reason:
+                raise _Failure("BlockedAddress", reason)
+            address = addresses[0]
+            netloc = _hostport(address, port) if ":" in address else f"{address}:{port}"
+            target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+            send = {**headers, "Host": parts.netloc.rsplit("@", 1)[-1]}
+            extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+            async with self.client.stream(
+                "GET", target, headers=send, extensions=extensions
+            ) as response:
+                peer = _peer_address(response)
+                if peer and peer != address and check_destination(host, port, [peer], self.allow):
+                    raise _Failure("BlockedAddress", f"connected to {peer}, not {address}")
+                status = response.status_code
+                if status in {301, 302, 303, 307, 308} and "location" in response.headers:
+                    current = urljoin(current, response.headers["location"].strip())
+                    continue
+                ctype = response.headers.get("content-type")
+                result_headers = tuple(response.headers.items())
+                if status == 304 or status >= 400:
+                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+                    if status >= 400:
+                        raise _Failure(
+                            "HTTPStatus", f"HTTP {status} {response.reason_phrase}".strip(),
+                            status, retry_after,
+                        )  # fmt: skip
+                    return _Result(current, status, ctype, b"", result_headers, address)
+                mime = (ctype or "").split(";")[0].strip().lower()
+                if mime and not mime.startswith(ACCEPTED[kind]):
+                    raise _Failure("UnsupportedContent", f"content type {mime} is not {kind}",
+                                   status)  # fmt: skip
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    if not chunks and chunk:
+                        binary = sniff_binary(chunk[:1024])
+                        if binary:
+                            raise _Failure("UnsupportedContent", f"body is a {binary}", status)
+                    size += len(chunk)
+                    if size > self.settings.max_bytes:
+                        raise _Failure(
+                            "TooLarge", f"body exceeds {self.settings.max_bytes} bytes", status
+                        )
+                    chunks.append(chunk)
+                return _Result(current, status, ctype, b"".join(chunks), result_headers, address)
+        raise _Failure("TooManyRedirects", f"more than {MAX_REDIRECTS} redirects")
+
+    async def _attempt(self, url: str, kind: str, headers: Mapping[str, str]) -> _Result:
+        try:
+            async with asyncio.timeout(self.settings.timeout_s):
+                return await self._once(url, kind, headers)
+        except TimeoutError as exc:
+            raise _Failure("Timeout", f"deadline of {self.settings.timeout_s}s passed") from exc
+        except httpx.TimeoutException as exc:
+            raise _Failure("Timeout", f"{type(exc).__name__}") from exc
+        except httpx.ConnectError as exc:
+            raise _Failure("ConnectError", str(exc) or "connection failed") from exc
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise _Failure("InvalidURL", str(exc)) from exc
+        except (httpx.DecodingError, httpx.TooManyRedirects) as exc:
+            raise _Failure(type(exc).__name__, str(exc)) from exc
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise _Failure("NetworkError", f"{type(exc).__name__}: {exc}") from exc
+
+    # -- robots.txt ----------------------------------------------------------------------
+
+    async def allowed_by_robots(self, url: str) -> bool:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        lock = self.robots_locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            if origin not in self.robots:
+                self.robots[origin] = await self._load_robots(origin)
+        rules = self.robots[origin]
+        if isinstance(rules, bool):
+            return rules
+        return bool(rules.can_fetch(url, ROBOTS_AGENT))
+
+    async def _load_robots(self, origin: str) -> Protego | bool:
+        page = await self.get(f"{origin}/robots.txt", "robots", check_robots=False, retries=1)
+        self.robots_pages.append(page)
+        if page.status is not None and 400 <= page.status < 500:
+            return True  # RFC 9309: unavailable -> no rules
+        if not page.ok or page.status is None or page.status >= 500:
+            return False  # RFC 9309: unreachable -> complete disallow (for this run)
+        rules = Protego.parse(page.body.decode("utf-8", errors="replace"))
+        delay = rules.crawl_delay(ROBOTS_AGENT)
+        if delay:
+            host = self._host(urlsplit(origin).netloc)
+            host.delay = max(host.delay, min(float(delay), self.settings.retry_after_cap_s))
+        return rules
+
+    # -- the public call -----------------------------------------------------------------
+
+    async def get(
+        self,
+        url: str,
+        kind: str = "article",
+        headers: Mapping[str, str] | None = None,
+        *,
+        check_robots: bool = True,
+        retries: int | None = None,
+    ) -> Page:
+        started, when = time.monotonic(), datetime.now(UTC)
+        retries = self.settings.retries if retries is None else retries
+        parts = urlsplit(url)
+
+        def failed(error_class: str, error: str, status: int | None = None, tries: int = 0) -> Page:
+            return Page(url=url, final_url=url, status=status, content_type=None, body=b"",
+                        fetched_at=when, duration_ms=int((time.monotonic() - started) * 1000),
+                        error_class=error_class, error=error, retries=tries)  # fmt: skip
+
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            return failed("InvalidURL", f"refusing non-http(s) URL {url[:200]!r}")
+        host = self._host(parts.netloc)
+        if host.skipped:
+            return failed("HostSkipped", host.skipped)
+        if check_robots and self.settings.respect_robots and not await self.allowed_by_robots(url):
+            return failed("RobotsDisallowed", "robots.txt disallows this URL (or is unreachable)")
+        request_headers = dict(headers or {})
+        attempt = 0
+        while True:
+            try:
+                async with self.global_sem, host.semaphore:
+                    await self._turn(host)
+                    result = await self._attempt(url, kind, request_headers)
+            except _Failure as failure:
+                retryable = (failure.status in RETRY_STATUSES) or (
+                    failure.status is None and failure.error_class in RETRY_ERRORS
+                )
+                if not retryable or attempt >= retries:
+                    return failed(failure.error_class, failure.error, failure.status, attempt)
+                wait = failure.retry_after
+                if wait is not None and wait > self.settings.retry_after_cap_s:
+                    host.skipped = (
+                        f"Retry-After of {wait:.0f}s exceeds the cap of "
+                        f"{self.settings.retry_after_cap_s:.0f}s; host skipped for this run"
+                    )
+                    return failed("HostSkipped", host.skipped, failure.status, attempt)
+                if wait is None:
+                    wait = backoff_delay(attempt, self.settings.backoff_base_s, self.rng)
+                attempt += 1
+                await asyncio.sleep(wait)
+                continue
+            return Page(
+                url=url, final_url=result.final_url, status=result.status,
+                content_type=result.content_type, body=result.body, fetched_at=when,
+                duration_ms=int((time.monotonic() - started) * 1000), retries=attempt,
+                headers=result.headers, address=result.address,
+            )  # fmt: skip
+
+
+def _peer_address(response: httpx.Response) -> str | None:
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    try:
+        peer = stream.get_extra_info("server_addr")
+    except Exception:  # transports differ; the check is best effort
+        return None
+    return str(peer[0]) if peer else None
+
+
+def make_client(settings: Settings) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=20)
+    return httpx.AsyncClient(
         headers={
             "User-Agent": settings.user_agent,
             "Accept": "*/*",
-            "Accept-Encoding": "gzip, deflate",
+            "Accept-Encoding": "gzip, deflate, br",
         },
-        timeout=timeout,
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
+        timeout=httpx.Timeout(settings.timeout_s, connect=min(10.0, settings.timeout_s)),
+        follow_redirects=False,  # followed by hand, checking every hop
+        limits=limits,
         trust_env=False,  # never route through a proxy from the environment by surprise
     )
 
 
-def _failed(url: str, started: float, when: datetime, error_class: str, error: str) -> Page:
-    return Page(
-        url=url,
-        final_url=url,
-        status=None,
-        content_type=None,
-        body=b"",
-        fetched_at=when,
-        duration_ms=int((time.monotonic() - started) * 1000),
-        error_class=error_class,
-        error=error,
-    )
+async def fetch_many(
+    requests: Sequence[tuple[str, str, Mapping[str, str] | None]], settings: Settings
+) -> tuple[list[Page], list[Page]]:
+    """Fetch (url, kind, headers) requests concurrently. Returns the pages in input order,
+    and the robots.txt fetches made on the way."""
+    async with make_client(settings) as client:
+        fetcher = Fetcher(settings, client)
+        pages = await asyncio.gather(*(fetcher.get(u, k, h) for u, k, h in requests))
+        return list(pages), fetcher.robots_pages
 
 
-def fetch_url(client: httpx.Client, url: str, settings: Settings) -> Page:
-    """GET one URL. Never raises for network or HTTP problems."""
-    started = time.monotonic()
-    deadline = started + settings.timeout_s
-    when = datetime.now(UTC)
-    try:
-        with client.stream("GET", url) as response:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > settings.max_bytes:
-                    raise _TooLarge
-                if time.monotonic() > deadline:
-                    raise _Deadline
-                chunks.append(chunk)
-            body = b"".join(chunks)
-    except _TooLarge:
-        return _failed(url, started, when, "TooLarge", f"body exceeds {settings.max_bytes} bytes")
-    except _Deadline:
-        return _failed(url, started, when, "Timeout", f"deadline of {settings.timeout_s}s passed")
-    except httpx.TooManyRedirects:
-        return _failed(url, started, when, "TooManyRedirects", f"more than {MAX_REDIRECTS}")
-    except httpx.TimeoutException as exc:
-        return _failed(url, started, when, "Timeout", f"{type(exc).__name__}: {exc}")
-    except httpx.ConnectError as exc:
-        return _failed(url, started, when, "ConnectError", str(exc) or "connection failed")
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-        return _failed(url, started, when, "InvalidURL", str(exc))
-    except (httpx.HTTPError, httpx.StreamError) as exc:
-        return _failed(url, started, when, type(exc).__name__, str(exc) or "HTTP error")
-    status = response.status_code
-    error_class = error = None
-    if status >= 400:
-        error_class, error = "HTTPStatus", f"HTTP {status} {response.reason_phrase}".strip()
-    return Page(
-        url=url,
-        final_url=str(response.url),
-        status=status,
-        content_type=response.headers.get("content-type"),
-        body=body if error is None else b"",
-        fetched_at=when,
-        duration_ms=int((time.monotonic() - started) * 1000),
-        error_class=error_class,
-        error=error,
-    )
+def fetch_all(
+    urls: Iterable[str],
+    settings: Settings,
+    *,
+    kind: str = "article",
+    headers: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[Page]:
+    """Fetch many URLs of one kind, in input order (synchronous entry point)."""
+    pages, _ = fetch_with_robots(urls, settings, kind=kind, headers=headers)
+    return pages
 
 
-def fetch_all(urls: Iterable[str], settings: Settings) -> list[Page]:
-    """Fetch many URLs in parallel, in input order."""
+def fetch_with_robots(
+    urls: Iterable[str],
+    settings: Settings,
+    *,
+    kind: str = "article",
+    headers: Mapping[str, Mapping[str, str]] | None = None,
+) -> tuple[list[Page], list[Page]]:
     urls = list(urls)
     if not urls:
-        return []
-    with (
-        make_client(settings) as client,
-        ThreadPoolExecutor(max_workers=settings.concurrency) as pool,
-    ):
-        return list(pool.map(lambda u: fetch_url(client, u, settings), urls))
+        return [], []
+    requests = [(u, kind, (headers or {}).get(u)) for u in urls]
+    return asyncio.run(fetch_many(requests, settings))

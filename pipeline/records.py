@@ -58,10 +58,21 @@ class Page:
     duration_ms: int
     error_class: str | None = None
     error: str | None = None
+    retries: int = 0  # attempts beyond the first
+    headers: tuple[tuple[str, str], ...] = ()  # response headers, as received
+    address: str | None = None  # the IP address actually connected to
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
 
 
 @dataclass(frozen=True)
@@ -158,6 +169,7 @@ class FetchLogRow:
     content_type: str | None = None
     error_class: str | None = None
     error: str | None = None
+    retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -170,6 +182,8 @@ class FeedHealth:
     dropped: int
     status: int | None = None
     error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass

@@ -15,11 +15,12 @@ everything that succeeded is loaded, in one transaction per batch.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +31,7 @@ from pipeline.config import Settings
 from pipeline.dedup import mark_duplicates, unique_entries
 from pipeline.extract import extract_article
 from pipeline.feeds import BadFeed, enabled_feeds, parse_feed
-from pipeline.fetch import fetch_all
+from pipeline.fetch import Fetcher, make_client
 from pipeline.records import (
     Article,
     Entity,
@@ -50,6 +51,7 @@ from pipeline.store import (
     entity_row,
     event_row,
     feed_row,
+    feed_validators,
     fetch_log_row,
     known_articles,
     known_hashes,
@@ -99,14 +101,15 @@ def _log_row(page: Page, feed: str, kind: str, error_class: str | None = None,
         content_type=page.content_type,
         error_class=error_class or page.error_class,
         error=error or page.error,
+        retries=page.retries,
     )
 
 
-def collect_entries(
-    feeds: Sequence[Feed], settings: Settings, stats: RunStats
+def parse_feed_pages(
+    feeds: Sequence[Feed], pages: Sequence[Page], stats: RunStats
 ) -> tuple[list[FeedEntry], list[FeedHealth], list[FetchLogRow]]:
-    """Fetch and parse every feed. Bad feeds are recorded, never raised."""
-    pages = fetch_all([f.url for f in feeds], settings)
+    """Parse fetched feeds. Bad feeds are recorded, never raised; a 304 is a success
+    with nothing new."""
     entries: list[FeedEntry] = []
     health: list[FeedHealth] = []
     logs: list[FetchLogRow] = []
@@ -116,6 +119,10 @@ def collect_entries(
             stats.errors.append(f"feed {feed.url}: {page.error}")
             logs.append(_log_row(page, feed.name, "feed"))
             health.append(FeedHealth(feed, False, 0, 0, page.status, page.error))
+            continue
+        if page.not_modified:
+            logs.append(_log_row(page, feed.name, "feed"))
+            health.append(FeedHealth(feed, True, 0, 0, 304, None))
             continue
         try:
             parsed = parse_feed(page.body, feed, page.final_url)
@@ -131,9 +138,25 @@ def collect_entries(
         stats.entries_dropped += parsed.dropped
         entries.extend(parsed.entries)
         health.append(
-            FeedHealth(feed, True, len(parsed.entries), parsed.dropped, page.status, parsed.warning)
-        )
+            FeedHealth(
+                feed, True, len(parsed.entries), parsed.dropped, page.status, parsed.warning,
+                etag=page.header("etag"), last_modified=page.header("last-modified"),
+            )
+        )  # fmt: skip
     return entries, health, logs
+
+
+def conditional_headers(
+    validators: Mapping[str, tuple[str | None, str | None]], feed: Feed
+) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the validators stored for a feed."""
+    etag, modified = validators.get(feed.name, (None, None))
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if modified:
+        headers["If-Modified-Since"] = modified
+    return headers
 
 
 @dataclass
@@ -154,17 +177,42 @@ class Enriched:
     coder_version: str = ""
 
 
-def ingest(feeds: Sequence[Feed], settings: Settings, known: set[str], stats: RunStats) -> Ingested:
-    """Fetch feeds, then the pages of entries not fetched before."""
-    entries, health, logs = collect_entries(feeds, settings, stats)
-    entries, _repeats = unique_entries(entries)
-    stats.entries_seen += len(entries)
-    if not settings.refetch:
-        new = [e for e in entries if e.url not in known]
-        stats.articles_skipped += len(entries) - len(new)
-        entries = new
+def ingest(
+    feeds: Sequence[Feed],
+    settings: Settings,
+    known: set[str],
+    stats: RunStats,
+    validators: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> Ingested:
+    """Fetch feeds (conditionally), then the pages of entries not fetched before, with one
+    polite fetcher for the whole run."""
+    return asyncio.run(_ingest(feeds, settings, known, stats, validators or {}))
+
+
+async def _ingest(
+    feeds: Sequence[Feed],
+    settings: Settings,
+    known: set[str],
+    stats: RunStats,
+    validators: Mapping[str, tuple[str | None, str | None]],
+) -> Ingested:
+    async with make_client(settings) as client:
+        fetcher = Fetcher(settings, client)
+        feed_pages = await asyncio.gather(
+            *(fetcher.get(f.url, "feed", conditional_headers(validators, f)) for f in feeds)
+        )
+        entries, health, logs = parse_feed_pages(feeds, feed_pages, stats)
+        entries, _repeats = unique_entries(entries)
+        stats.entries_seen += len(entries)
+        if not settings.refetch:
+            new = [e for e in entries if e.url not in known]
+            stats.articles_skipped += len(entries) - len(new)
+            entries = new
+        pages = await asyncio.gather(*(fetcher.get(e.link, "article") for e in entries))
+        robots = list(fetcher.robots_pages)
     out = Ingested(health=health, logs=logs)
-    for entry, page in zip(entries, fetch_all([e.link for e in entries], settings), strict=True):
+    out.logs.extend(_log_row(p, "", "robots") for p in robots)
+    for entry, page in zip(entries, pages, strict=True):
         out.logs.append(_log_row(page, entry.feed, "article"))
         if not page.ok:
             stats.articles_failed += 1
@@ -322,18 +370,28 @@ def build_batch(
     return batch
 
 
-def _prepare(settings: Settings) -> tuple[set[str], dict[str, str], list[str]]:
+@dataclass
+class Known:
+    """What the database knows before a pass: URLs fetched, bodies, feed validators."""
+
+    urls: set[str] = field(default_factory=set)
+    hashes: dict[str, str] = field(default_factory=dict)
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    earlier: list[str] = field(default_factory=list)
+
+
+def _prepare(settings: Settings) -> Known:
     """A short first visit to the database: schema, waiting batches, what is known."""
     try:
         con = open_db(settings.db_path, settings.lock_timeout_s)
         try:
             earlier = load_pending(con, settings.spool_dir)
-            return known_articles(con), known_hashes(con), earlier
+            return Known(known_articles(con), known_hashes(con), feed_validators(con), earlier)
         finally:
             con.close()
     except DatabaseLocked as exc:
         log.warning("database locked; fetching everything and spooling the batch: %s", exc)
-        return set(), {}, []
+        return Known()
 
 
 def _load(batch: Batch, settings: Settings, stats: RunStats, earlier: list[str]) -> RunResult:
@@ -376,17 +434,17 @@ def run_pass(
 
     active = enabled_feeds(feeds)
     stats.feeds_total = len(active)
-    known, hashes, earlier = _prepare(settings)
+    known = _prepare(settings)
     lap("prepare")
-    ingested = ingest(active, settings, known, stats)
+    ingested = ingest(active, settings, known.urls, stats, known.validators)
     lap("fetch")
     languages = {f.name: f.language for f in active if f.language}
-    enriched = enrich(ingested.pages, settings, stats, nlp=nlp, known_hashes=hashes,
+    enriched = enrich(ingested.pages, settings, stats, nlp=nlp, known_hashes=known.hashes,
                       languages=languages)  # fmt: skip
     lap("enrich")
     run = run_row(run_id, started, stats, settings, trigger, enriched.coder_version)
     batch = build_batch(run, ingested, enriched, enriched_at=datetime.now(UTC))
-    result = _load(batch, settings, stats, earlier)
+    result = _load(batch, settings, stats, known.earlier)
     lap("load")
     return result
 
@@ -405,15 +463,17 @@ def ingest_feeds_to_spool(
     active = enabled_feeds(feeds)
     stats.feeds_total = len(active)
     con = None
+    validators: dict[str, tuple[str | None, str | None]] = {}
     try:
         con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
         known = known_articles(con)
+        validators = feed_validators(con)
     except FileNotFoundError:
         known = set()
     finally:
         if con is not None:
             con.close()
-    ingested = ingest(active, settings, known, stats)
+    ingested = ingest(active, settings, known, stats, validators)
     run = run_row(new_run_id(started), started, stats, settings, trigger, None)
     spool = write_spool(build_batch(run, ingested, None), settings.spool_dir)
     return {"run_id": run["run_id"], "spool": str(spool), "pages": len(ingested.pages),

@@ -159,6 +159,8 @@ def feed_row(health: FeedHealth, when: datetime) -> dict[str, Any]:
         "status": health.status,
         "error": health.error,
         "entries": health.entries,
+        "etag": health.etag,
+        "last_modified": health.last_modified,
     }
 
 
@@ -254,6 +256,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "name": "varchar", "url": "varchar", "outlet": "varchar", "country": "varchar",
         "language": "varchar", "enabled": "boolean", "fetched_at": "timestamptz",
         "ok": "boolean", "status": "integer", "error": "varchar", "entries": "integer",
+        "etag": "varchar", "last_modified": "varchar",
     },
     "raw_pages": {
         "url": "varchar", "article_id": "varchar", "feed": "varchar", "link": "varchar",
@@ -267,7 +270,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "run_id": "varchar", "url": "varchar", "feed": "varchar", "kind": "varchar",
         "status": "integer", "bytes": "bigint", "duration_ms": "integer",
         "fetched_at": "timestamptz", "final_url": "varchar", "content_type": "varchar",
-        "error_class": "varchar", "error": "varchar",
+        "error_class": "varchar", "error": "varchar", "retries": "integer",
     },
     "articles": {
         "article_id": "varchar", "url": "varchar", "final_url": "varchar", "feed": "varchar",
@@ -306,10 +309,11 @@ _LOAD_SQL = {
     "feeds": """
         insert into feeds as f (name, url, outlet, country, language, enabled, first_seen_at,
             last_fetched_at, last_success_at, last_status, last_error, consecutive_failures,
-            last_entry_count)
+            last_entry_count, etag, last_modified)
         select name, url, outlet, country, language, enabled, fetched_at, fetched_at,
             case when ok then fetched_at end, status, error,
-            case when ok then 0 else 1 end, case when ok then entries end
+            case when ok then 0 else 1 end, case when ok and status <> 304 then entries end,
+            etag, last_modified
         from {src}
         on conflict (name) do update set
             url = excluded.url, outlet = excluded.outlet, country = excluded.country,
@@ -319,7 +323,10 @@ _LOAD_SQL = {
             last_status = excluded.last_status, last_error = excluded.last_error,
             consecutive_failures = case when excluded.consecutive_failures = 0 then 0
                                         else f.consecutive_failures + 1 end,
-            last_entry_count = coalesce(excluded.last_entry_count, f.last_entry_count)
+            last_entry_count = coalesce(excluded.last_entry_count, f.last_entry_count),
+            -- a 304 or a failure keeps the validators of the last full response
+            etag = coalesce(excluded.etag, f.etag),
+            last_modified = coalesce(excluded.last_modified, f.last_modified)
     """,
     # A page fetched again replaces the stored one; enriched_at comes with the batch (null:
     # waiting for the enrich stage).
@@ -436,6 +443,12 @@ def waiting_pages(con: duckdb.DuckDBPyConnection, limit: int) -> list[dict[str, 
     )
     columns = [d[0] for d in cursor.description or []]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def feed_validators(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str | None]]:
+    """ETag and Last-Modified per feed name, for conditional GETs."""
+    rows = con.execute("select name, etag, last_modified from feeds").fetchall()
+    return {name: (etag, modified) for name, etag, modified in rows}
 
 
 def known_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -24,7 +24,9 @@ def test_default_values_are_the_documented_ones() -> None:
     settings = load_settings()
     assert settings.timeout_s == 20.0
     assert settings.max_bytes == 5_000_000
-    assert settings.concurrency == 8
+    assert settings.concurrency == 16
+    assert settings.per_host_concurrency == 2 and settings.per_host_delay_s == 1.0
+    assert settings.allow_private_hosts == ()
     assert settings.db_path == Path("data/news.duckdb")
     assert settings.refetch is False
 

@@ -38,7 +38,7 @@ def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any
 def demo_run(
     demo_server: CorpusServer, nlp: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Settings, RunResult, dict[str, int]]:
-    settings = make_settings(tmp_path_factory.mktemp("e2e"))
+    settings = make_settings(tmp_path_factory.mktemp("e2e"), allow=[demo_server.hostport])
     result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
     return settings, result, _counts(settings.db_path)
 
@@ -149,7 +149,7 @@ def test_database_held_by_an_analyst_loses_nothing(
 ) -> None:
     from tests.test_store import _hold_lock
 
-    settings = make_settings(tmp_path, lock_timeout_s=0.3)
+    settings = make_settings(tmp_path, allow=[demo_server.hostport], lock_timeout_s=0.3)
     store.open_db(settings.db_path).close()
     analyst = _hold_lock(settings.db_path)
     try:

@@ -7,6 +7,7 @@ feed URL that answers 500.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import duckdb
@@ -68,6 +69,7 @@ def hostile(httpserver: HTTPServer) -> list[Feed]:
         content_type="text/html",
     )
     httpserver.expect_request("/down.rss").respond_with_data("oops", status=500)
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
     return [
         Feed("good", f"{base}/good.rss"),
         Feed("broken", f"{base}/broken.rss"),
@@ -105,7 +107,10 @@ def test_bad_feeds_and_pages_are_recorded_while_the_rest_loads(
 
     log = {
         (url.rsplit("/", 1)[1], cls)
-        for url, cls in _one(db, "select url, error_class from fetch_log where error is not null")
+        for url, cls in _one(
+            db,
+            "select url, error_class from fetch_log where error is not null and kind <> 'robots'",
+        )
     }
     assert log == {
         ("broken.rss", "BadFeed"),
@@ -114,6 +119,9 @@ def test_bad_feeds_and_pages_are_recorded_while_the_rest_loads(
         ("gone.html", "HTTPStatus"),
     }
 
+    # A 500 is retried (settings.retries = 1 here); a 404 is not.
+    retries = dict(_one(db, "select regexp_extract(url, '[^/]+$'), retries from fetch_log"))
+    assert retries["down.rss"] == 1 and retries["gone.html"] == 0
     articles = dict(_one(db, "select title, status from articles"))
     assert articles["Story one"] == "ok" and articles["Story two"] == "ok"
     assert articles["Blank"] == "empty"
@@ -142,6 +150,10 @@ def test_unreachable_everything_is_a_failed_run_not_a_crash(settings: Any, nlp: 
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
+    settings = replace(settings, allow_private_hosts=(f"127.0.0.1:{port}",))
     result = run_pass([Feed("dead", f"http://127.0.0.1:{port}/feed.xml")], settings, nlp=nlp)
     assert result.loaded and result.status == "failed"
-    assert _one(settings.db_path, "select error_class from fetch_log") == [("ConnectError",)]
+    rows = _one(settings.db_path, "select kind, error_class from fetch_log order by kind")
+    # robots.txt unreachable means "disallow" for this run (RFC 9309), so the feed itself
+    # is not even tried.
+    assert rows == [("feed", "RobotsDisallowed"), ("robots", "ConnectError")]

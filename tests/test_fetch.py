@@ -1,4 +1,4 @@
-"""fetch_url and fetch_all against a real pytest-httpserver on 127.0.0.1.
+"""fetch_all against a real pytest-httpserver on 127.0.0.1.
 
 A failure never raises: it comes back as a Page with error_class set.
 """
@@ -11,21 +11,31 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from pipeline.config import Settings
-from pipeline.fetch import MAX_REDIRECTS, fetch_all, fetch_url, make_client
+from pipeline.fetch import MAX_REDIRECTS, fetch_all
 from pipeline.records import Page
 
-SETTINGS = replace(Settings(), timeout_s=5.0, concurrency=4, user_agent="newsevents-test/1.0")
+# The servers here listen on 127.0.0.1, which the address guard refuses unless allowed;
+# _allow() opens exactly the test server's host:port. robots.txt is tested elsewhere.
+SETTINGS = replace(
+    Settings(), timeout_s=5.0, concurrency=4, user_agent="newsevents-test/1.0",
+    per_host_delay_s=0.0, retries=0, respect_robots=False,
+)  # fmt: skip
+
+
+def _allow(settings: Settings, *urls: str) -> Settings:
+    hosts = tuple(urlsplit(u).netloc for u in urls)
+    return replace(settings, allow_private_hosts=settings.allow_private_hosts + hosts)
 
 
 def _fetch(url: str, settings: Settings = SETTINGS) -> Page:
-    with make_client(settings) as client:
-        return fetch_url(client, url, settings)
+    return fetch_all([url], _allow(settings, url))[0]
 
 
 def _redirect(location: str, status: int = 302) -> Response:
@@ -239,7 +249,7 @@ def test_fetch_all_keeps_input_order(threaded_server: HTTPServer) -> None:
         threaded_server.expect_request(f"/{name}").respond_with_data(name)
     threaded_server.expect_request("/missing").respond_with_data("", status=404)
     urls = [threaded_server.url_for(p) for p in ("/slow", "/a", "/missing", "/b", "/c", "/a")]
-    pages = fetch_all(urls, SETTINGS)
+    pages = fetch_all(urls, _allow(SETTINGS, *urls))
     assert [p.url for p in pages] == urls
     assert [p.body for p in pages] == [b"slow", b"a", b"", b"b", b"c", b"a"]
     assert [p.status for p in pages] == [200, 200, 404, 200, 200, 200]

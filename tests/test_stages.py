@@ -27,10 +27,10 @@ def _counts(db: Path) -> dict[str, int]:
 def test_split_stages_match_a_single_pass(
     demo_server: CorpusServer, nlp: Any, tmp_path: Path
 ) -> None:
-    single = make_settings(tmp_path / "single")
+    single = make_settings(tmp_path / "single", allow=[demo_server.hostport])
     run_pass(demo_server.feeds(), single, nlp=nlp)
 
-    split = make_settings(tmp_path / "split")
+    split = make_settings(tmp_path / "split", allow=[demo_server.hostport])
     feeds = demo_server.feeds()
     # One ingest per feed, as the mapped Airflow task does, then one load.
     results = [ingest_feeds_to_spool([f], split) for f in feeds]
@@ -58,7 +58,7 @@ def test_split_stages_match_a_single_pass(
 def test_enrich_all_recodes_stored_pages_without_fetching(
     demo_server: CorpusServer, nlp: Any, tmp_path: Path, capsys: Any
 ) -> None:
-    settings = make_settings(tmp_path)
+    settings = make_settings(tmp_path, allow=[demo_server.hostport])
     run_pass(demo_server.feeds(), settings, nlp=nlp)
     before = _counts(settings.db_path)
     con = duckdb.connect(str(settings.db_path))

@@ -63,15 +63,24 @@ def _count(db: Path, table: str) -> int:
 
 def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
     con = store.connect(tmp_path / "n.duckdb")
-    assert store.migrate(con) == ["0001_initial", "0002_raw_pages"]
+    shipped = sorted(p.stem for p in (store.sql_dir() / "migrations").glob("*.sql"))
+    assert shipped[:2] == ["0001_initial", "0002_raw_pages"]
+    assert store.migrate(con) == shipped
     assert store.migrate(con) == []
     rows = con.execute("select version, name from schema_migrations order by 1").fetchall()
-    assert rows == [(1, "0001_initial"), (2, "0002_raw_pages")]
+    assert [name for _, name in rows] == shipped
+    assert [v for v, _ in rows] == [int(n[:4]) for n in shipped]
     tables = {
         r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
     }
     assert {"feeds", "fetch_log", "articles", "entities", "events", "runs", "raw_pages"} <= tables
-    assert {"event_details", "factual_events", "actor_pairs", "feed_health"} <= tables
+    assert {
+        "event_details",
+        "factual_events",
+        "actor_pairs",
+        "feed_health",
+        "host_health",
+    } <= tables
     con.close()
 
 

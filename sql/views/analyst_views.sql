@@ -60,3 +60,29 @@ select
     coalesce(art.usable, 0) as usable_articles   -- of which with a usable body
 from feeds f
 left join art on art.feed = f.name;
+
+-- Host health: one row per host, from the fetch log. A 304 is a success that cost
+-- nothing; consecutive_failures counts failed fetches since the host's last success.
+create or replace view host_health as
+with attempts as (
+    select
+        regexp_extract(url, '^[a-z]+://([^/]+)', 1) as host,
+        fetched_at,
+        status,
+        (error is null and status is not null and status < 400) as ok
+    from fetch_log
+),
+last_ok as (
+    select host, max(fetched_at) filter (where ok) as last_success_at from attempts group by host
+)
+select
+    a.host,
+    count(*) as fetches,                                             -- attempts logged
+    count(*) filter (where a.ok) as successes,
+    l.last_success_at,                                               -- UTC
+    count(*) filter (where not a.ok and (l.last_success_at is null
+                     or a.fetched_at > l.last_success_at)) as consecutive_failures,
+    round(count(*) filter (where a.status = 304) / count(*), 3) as not_modified_rate  -- 0 .. 1
+from attempts a
+join last_ok l using (host)
+group by a.host, l.last_success_at;
