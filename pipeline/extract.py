@@ -6,13 +6,18 @@ status that says why, never silently dropped: analysts can count and inspect the
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import re
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import urljoin
 
 import charset_normalizer
 from trafilatura import bare_extraction
+from trafilatura.settings import use_config
 
 from pipeline.dedup import article_id, canonical_url, content_hash
 from pipeline.records import Article, FeedEntry, Page
@@ -93,6 +98,68 @@ def _strip_title(text: str, title: str | None) -> str:
     return "\n".join(line.strip() for line in lines if line.strip())
 
 
+class ExtractionTimeout(Exception):
+    pass
+
+
+# trafilatura stops on documents with more elements than this (hostile or broken pages).
+MAX_TREE_SIZE = 100_000
+_FIELDS = ("text", "title", "author", "date", "sitename", "language")
+
+
+def trafilatura_fields(html: str) -> dict[str, Any] | None:
+    """trafilatura on one page, as plain fields (picklable, for the worker process)."""
+    # No url=: htmldate would read a /YYYY/MM/DD/ path as the page's date. No broad
+    # search: it guesses years from the text. A page without date metadata takes the
+    # feed's date instead (merge_dates).
+    doc: Any = bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        config=_trafilatura_config(),
+        date_extraction_params={
+            "extensive_search": False,
+            "original_date": True,
+            "max_date": datetime.now(UTC).date().isoformat(),
+        },
+    )
+    if doc is None:
+        return None
+    return {name: getattr(doc, name, None) for name in _FIELDS}
+
+
+@cache
+def _trafilatura_config() -> Any:
+    config = use_config()
+    config.set("DEFAULT", "MAX_TREE_SIZE", str(MAX_TREE_SIZE))
+    config.set("DEFAULT", "EXTRACTION_TIMEOUT", "0")  # ours is the worker's deadline
+    return config
+
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def run_extraction(html: str, timeout_s: float) -> dict[str, Any] | None:
+    """Extract in a worker process with a deadline: a pathological page that stalls
+    trafilatura costs timeout_s and is recorded, and the worker is replaced. With
+    timeout_s <= 0 it runs in this process, without a limit."""
+    global _pool
+    if timeout_s <= 0:
+        return trafilatura_fields(html)
+    if _pool is None:
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("forkserver"))
+    future = _pool.submit(trafilatura_fields, html)
+    try:
+        return future.result(timeout=timeout_s)
+    except FuturesTimeout as exc:
+        stuck, _pool = _pool, None
+        for process in list(getattr(stuck, "_processes", {}).values()):
+            process.kill()
+        stuck.shutdown(wait=False, cancel_futures=True)
+        raise ExtractionTimeout from exc
+
+
 def extract_article(
     page: Page,
     entry: FeedEntry,
@@ -100,6 +167,7 @@ def extract_article(
     min_words: int = 80,
     max_html_bytes: int = 2_000_000,
     language: str | None = None,
+    timeout_s: float = 0.0,
 ) -> Article:
     """Turn one fetched page into an Article. Never raises on bad HTML."""
     base: dict[str, Any] = {
@@ -135,28 +203,17 @@ def extract_article(
         return unusable("too_large", f"{len(page.body)} bytes > {max_html_bytes}")
     try:
         html = decode_html(page.body, page.content_type)
-        # No url=: htmldate would read a /YYYY/MM/DD/ path as the page's date. No broad
-        # search: it guesses years from the text. A page without date metadata takes the
-        # feed's date instead (merge_dates).
-        doc: Any = bare_extraction(
-            html,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=False,
-            date_extraction_params={
-                "extensive_search": False,
-                "original_date": True,
-                "max_date": datetime.now(UTC).date().isoformat(),
-            },
-        )
+        doc = run_extraction(html, timeout_s)
+    except ExtractionTimeout:
+        return unusable("extract_timeout", f"extraction took longer than {timeout_s}s")
     except Exception as exc:  # trafilatura/lxml raise many types on hostile markup
         return unusable("extract_failed", f"{type(exc).__name__}: {exc}"[:500])
-    if doc is None or not (doc.text or "").strip():
+    if doc is None or not (doc["text"] or "").strip():
         return unusable("empty", "no article text found on the page")
-    title = doc.title or feed_title
-    body = _strip_title(doc.text, title)
+    title = doc["title"] or feed_title
+    body = _strip_title(doc["text"], title)
     words = len(body.split())
-    published, date_source = merge_dates(_page_date(doc.date), entry.published_at)
+    published, date_source = merge_dates(_page_date(doc["date"]), entry.published_at)
     lang_match = _HTML_LANG.search(html[:5000])
     status, detail = "ok", None
     if words == 0:
@@ -170,11 +227,11 @@ def extract_article(
         **base,
         title=title,
         body=body,
-        author=doc.author or None,
+        author=doc["author"] or None,
         published_at=published,
         date_source=date_source,
-        site_name=doc.sitename or None,
-        language=(doc.language or (lang_match.group(1).lower() if lang_match else language)),
+        site_name=doc["sitename"] or None,
+        language=(doc["language"] or (lang_match.group(1).lower() if lang_match else language)),
         status=status,
         status_detail=detail,
         word_count=words,

@@ -23,9 +23,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
+from pipeline.archive import read_archive, write_archive
 from pipeline.coder import EventCoder, load_coder
 from pipeline.config import Settings
 from pipeline.dedup import mark_duplicates, unique_entries
@@ -166,6 +168,8 @@ class Ingested:
     health: list[FeedHealth] = field(default_factory=list)
     logs: list[FetchLogRow] = field(default_factory=list)
     pages: list[tuple[FeedEntry, Page]] = field(default_factory=list)
+    # Every response, for the raw archive: (kind, entry or None, page).
+    responses: list[tuple[str, FeedEntry | None, Page]] = field(default_factory=list)
 
 
 @dataclass
@@ -212,6 +216,9 @@ async def _ingest(
         robots = list(fetcher.robots_pages)
     out = Ingested(health=health, logs=logs)
     out.logs.extend(_log_row(p, "", "robots") for p in robots)
+    out.responses.extend(("robots", None, p) for p in robots)
+    out.responses.extend(("feed", None, p) for p in feed_pages)
+    out.responses.extend(("article", e, p) for e, p in zip(entries, pages, strict=True))
     for entry, page in zip(entries, pages, strict=True):
         out.logs.append(_log_row(page, entry.feed, "article"))
         if not page.ok:
@@ -242,6 +249,7 @@ def enrich(
             min_words=settings.min_words,
             max_html_bytes=settings.max_html_bytes,
             language=languages.get(entry.feed),
+            timeout_s=settings.extract_timeout_s,
         )
         if article.status == "ok":
             stats.articles_extracted += 1
@@ -307,6 +315,44 @@ def pages_from_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[FeedEntry, Pag
         )  # fmt: skip
         out.append((entry, page))
     return out
+
+
+def archive_path(settings: Settings, run_id: str) -> Path:
+    """data/archive/YYYY/MM/DD/<run_id>.warc.gz (or under settings.archive_dir)."""
+    root = (
+        Path(settings.archive_dir) if settings.archive_dir else settings.db_path.parent / "archive"
+    )
+    return root / run_id[:4] / run_id[4:6] / run_id[6:8] / f"{run_id}.warc.gz"
+
+
+def archive_responses(settings: Settings, run_id: str, ingested: Ingested) -> Path | None:
+    """Write the run's successful responses to its WARC file (if archiving is on)."""
+    if not settings.archive or not ingested.responses:
+        return None
+    path = archive_path(settings, run_id)
+    write_archive(path, ingested.responses)
+    return path
+
+
+def import_archive(paths: Sequence[Path], settings: Settings) -> dict[str, int]:
+    """Rebuild raw pages from WARC files written by earlier runs, waiting for `enrich`.
+    Pages already stored are replaced by the archived copy; nothing is fetched."""
+    started = datetime.now(UTC)
+    stats = RunStats()
+    pages: list[tuple[FeedEntry, Page]] = []
+    for path in paths:
+        for kind, entry, page in read_archive(Path(path)):
+            if kind == "article" and entry is not None:
+                pages.append((entry, page))
+    run = run_row(new_run_id(started), started, stats, settings, "archive-import", None)
+    batch = Batch(run=run)
+    batch.raw_pages = [raw_page_row(run["run_id"], e, p, None) for e, p in pages]
+    con = open_db(settings.db_path, settings.lock_timeout_s)
+    try:
+        load_spool(con, write_spool(batch, settings.spool_dir))
+    finally:
+        con.close()
+    return {"pages": len(pages)}
 
 
 def _status(stats: RunStats) -> str:
@@ -437,6 +483,7 @@ def run_pass(
     known = _prepare(settings)
     lap("prepare")
     ingested = ingest(active, settings, known.urls, stats, known.validators)
+    archive_responses(settings, run_id, ingested)
     lap("fetch")
     languages = {f.name: f.language for f in active if f.language}
     enriched = enrich(ingested.pages, settings, stats, nlp=nlp, known_hashes=known.hashes,
@@ -475,6 +522,7 @@ def ingest_feeds_to_spool(
             con.close()
     ingested = ingest(active, settings, known, stats, validators)
     run = run_row(new_run_id(started), started, stats, settings, trigger, None)
+    archive_responses(settings, run["run_id"], ingested)
     spool = write_spool(build_batch(run, ingested, None), settings.spool_dir)
     return {"run_id": run["run_id"], "spool": str(spool), "pages": len(ingested.pages),
             "failed": stats.articles_failed, "feeds_failed": stats.feeds_failed}  # fmt: skip

@@ -88,7 +88,7 @@ def test_status_shows_counts_runs_and_feeds(db: Path, capsys: Any) -> None:
     code, out, _ = _run(capsys, "status", "--db", str(db))
     assert code == 0
     assert "articles 2" in out and "entities 1" in out
-    assert "r1" in out and "Recent runs" in out and "Feeds" in out
+    assert "r1" in out and "Recent runs" in out and "Feeds" in out and "Hosts" in out
 
 
 def test_check_passes_then_fails(db: Path, capsys: Any) -> None:

@@ -71,3 +71,32 @@ def test_enrich_all_recodes_stored_pages_without_fetching(
     con = duckdb.connect(str(settings.db_path), read_only=True)
     assert con.execute("select count(*) from fetch_log").fetchall()[0][0] == fetches
     con.close()
+
+
+def test_raw_archive_rebuilds_everything_without_fetching(
+    demo_server: CorpusServer, nlp: Any, tmp_path: Path, capsys: Any
+) -> None:
+    from pipeline.archive import read_archive
+    from pipeline.run import archive_path
+
+    first = make_settings(tmp_path / "first", allow=[demo_server.hostport])
+    result = run_pass(demo_server.feeds(), first, nlp=nlp)
+    warc = archive_path(first, result.run_id)
+    kinds = [kind for kind, _, _ in read_archive(warc)]
+    # Every successful response: robots.txt answered 404, so it is not in the archive.
+    assert kinds.count("feed") == 3 and kinds.count("article") == 34
+
+    # A second database, rebuilt from the archive alone: same rows, no fetch at all.
+    second = make_settings(tmp_path / "second")  # no allow-list: any fetch would fail
+    assert cli.main(["archive-import", "--db", str(second.db_path), str(warc)]) == 0
+    assert cli.main(["enrich", "--db", str(second.db_path)]) == 0
+    capsys.readouterr()
+    rebuilt, original = _counts(second.db_path), _counts(first.db_path)
+    assert rebuilt == original
+    con = duckdb.connect(str(second.db_path), read_only=True)
+    assert con.execute("select count(*) from fetch_log").fetchall() == [(0,)]
+    bodies = con.execute("select url, body from articles order by url").fetchall()
+    con.close()
+    con = duckdb.connect(str(first.db_path), read_only=True)
+    assert bodies == con.execute("select url, body from articles order by url").fetchall()
+    con.close()
