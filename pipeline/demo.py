@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import mimetypes
 import threading
 from collections.abc import Iterator
@@ -79,9 +80,17 @@ def _handler(site: Path, base: list[str]) -> type[BaseHTTPRequestHandler]:
             ctype = _TYPES.get(target.suffix) or (
                 mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             )
+            # Validators, as a real site sends them, so conditional GETs can be shown.
+            etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", etag)
             self.end_headers()
             self.wfile.write(body)
 

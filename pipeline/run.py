@@ -190,7 +190,9 @@ def ingest(
 ) -> Ingested:
     """Fetch feeds (conditionally), then the pages of entries not fetched before, with one
     polite fetcher for the whole run."""
-    return asyncio.run(_ingest(feeds, settings, known, stats, validators or {}))
+    # A refetch asks for everything again, so feeds are not fetched conditionally either.
+    validators = {} if settings.refetch else (validators or {})
+    return asyncio.run(_ingest(feeds, settings, known, stats, validators))
 
 
 async def _ingest(

@@ -131,8 +131,14 @@ def test_same_pass_twice_gives_the_same_counts(
 ) -> None:
     settings, _, counts = demo_run
     again = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
-    assert again.loaded
-    assert again.stats.articles_skipped >= 34  # stored ones are not fetched again
+    assert again.loaded and again.stats.articles_fetched == 0
+    # The feeds did not change: conditional GETs answer 304 and nothing else is fetched.
+    statuses = _rows(
+        settings.db_path,
+        "select status, count(*) from fetch_log where run_id = ? and kind = 'feed' group by 1",
+        [again.run_id],
+    )
+    assert statuses == [(304, 3)]
     assert _counts(settings.db_path) == counts
     # Forcing a refetch re-extracts and re-tags everything: upserts, still no duplicates.
     forced = run_pass(

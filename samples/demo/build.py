@@ -948,6 +948,12 @@ CSS = {
 }
 
 
+ROBOTS = """# The demo site welcomes crawlers, but not in its drafts folder.
+User-agent: *
+Disallow: /drafts/
+"""
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -989,6 +995,7 @@ def main() -> int:
     write(SITE / "feeds" / "diplomacy.rdf", render_rdf(by_outlet["wire"]))
     for name, css in CSS.items():
         write(SITE / "static" / f"{name}.css", css)
+    write(SITE / "robots.txt", ROBOTS)
 
     counts = {o: sum(1 for a in by_outlet[o] if a.kind == "article") for o in OUTLETS}
     print(
