@@ -38,7 +38,7 @@ from pipeline.timex import resolve_date
 
 # The coder's own version. Events record it plus a digest of the rule and dictionary
 # files, so any edit to the data changes the version stamped on new events.
-CODER_VERSION = "rules-0.2"
+CODER_VERSION = "rules-0.3"
 
 _SUBJ = {"nsubj"}
 _PASS_SUBJ = {"nsubjpass"}
@@ -100,6 +100,10 @@ class Rule:
     xcomp_not: frozenset[str] = frozenset()
     object_min_count: int = 0  # "killed hundreds of civilians": the object counts at least this
     reverse: str | None = None  # also code target -> source with this code ("hosted")
+    # Extra prepositions whose objects the `object`/`object_not` test also reads, for
+    # verbs whose content sits in a prepositional phrase: "appealed for weapons",
+    # "called for the release of ...".
+    object_preps: tuple[str, ...] = ()
 
     @property
     def specificity(self) -> int:
@@ -177,6 +181,7 @@ def load_rules(path: Path | None = None) -> list[Rule]:
                     xcomp_any=bool(row.get("xcomp_any", False)),
                     xcomp_not=_frozen(row, "xcomp_not"),
                     object_min_count=int(row.get("object_min_count", 0)),
+                    object_preps=tuple(str(v).lower() for v in row.get("object_preps", [])),
                 )
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -240,7 +245,9 @@ def _prep_objects(tok: Any, preps: Iterable[str]) -> list[Any]:
     wanted = set(preps)
     out: list[Any] = []
     for prep in tok.children:
-        if prep.dep_ in {"prep", "agent"} and prep.lower_ in wanted:
+        # The small model often labels a "to" phrase as a dative ("issued a warning to
+        # NATO", "offered condolences to Turkey"); it is a prepositional target all the same.
+        if prep.dep_ in {"prep", "agent", "dative"} and prep.lower_ in wanted:
             out.extend(_children(prep, {"pobj", "pcomp"}))
     return out
 
@@ -388,7 +395,7 @@ def _rule_matches(rule: Rule, tok: Any) -> tuple[bool, Any]:
         objs = (
             _dobj(tok)
             + _children(tok, {"nsubjpass", "dative"})
-            + _prep_objects(tok, ["to", "with", "on"])
+            + _prep_objects(tok, ["to", "with", "on", *rule.object_preps])
         )
         words: set[str] = set()
         for o in objs:

@@ -69,15 +69,23 @@ def unique_entries(entries: Iterable[FeedEntry]) -> tuple[list[FeedEntry], int]:
     return kept, repeats
 
 
-def mark_duplicates(articles: list[Article], known: dict[str, str]) -> list[Article]:
-    """Set `duplicate_of` on articles whose body is identical to an earlier article's.
+def mark_duplicates(
+    articles: list[Article], known: dict[str, str], known_urls: Iterable[str] = ()
+) -> list[Article]:
+    """Set `duplicate_of` on articles that are another article under a second URL: the
+    page's own canonical link names an article stored or in this batch, or the body is
+    identical to an earlier article's.
 
     `known` maps content_hash -> article_id for articles already stored. Only usable bodies
     (status ok) take part: two consent walls are not the same story.
     """
+    urls = set(known_urls) | {a.url for a in articles}
     seen = dict(known)
     out: list[Article] = []
     for article in sorted(articles, key=lambda a: a.article_id):
+        if article.page_canonical and article.page_canonical in urls:
+            out.append(replace(article, duplicate_of=article_id(article.page_canonical)))
+            continue
         original = seen.get(article.content_hash) if article.status == "ok" else None
         if original and original != article.article_id:
             out.append(replace(article, duplicate_of=original))

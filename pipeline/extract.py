@@ -236,4 +236,5 @@ def extract_article(
         status_detail=detail,
         word_count=words,
         content_hash=content_hash(body),
+        page_canonical=canonical if canonical and canonical != entry.url else None,
     )

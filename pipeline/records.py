@@ -96,6 +96,7 @@ class Article:
     content_hash: str
     fetched_at: datetime
     duplicate_of: str | None = None
+    page_canonical: str | None = None  # the page's own <link rel=canonical>, canonicalised
 
 
 @dataclass(frozen=True)

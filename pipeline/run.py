@@ -240,6 +240,7 @@ def enrich(
     nlp: Any | None = None,
     known_hashes: dict[str, str] | None = None,
     languages: dict[str, str] | None = None,
+    known_urls: set[str] | None = None,
 ) -> Enriched:
     """Extract, deduplicate, tag and code fetched pages."""
     languages = languages or {}
@@ -259,7 +260,7 @@ def enrich(
             stats.articles_short += 1
             stats.errors.append(f"article {entry.link}: {article.status}: {article.status_detail}")
         articles.append(article)
-    articles = mark_duplicates(articles, known_hashes or {})
+    articles = mark_duplicates(articles, known_hashes or {}, known_urls or ())
     to_tag = [a for a in articles if a.status == "ok" and a.duplicate_of is None]
     coder = coder_for(settings)
     out = Enriched(articles=articles, tagged=[a.article_id for a in to_tag],
@@ -489,7 +490,7 @@ def run_pass(
     lap("fetch")
     languages = {f.name: f.language for f in active if f.language}
     enriched = enrich(ingested.pages, settings, stats, nlp=nlp, known_hashes=known.hashes,
-                      languages=languages)  # fmt: skip
+                      languages=languages, known_urls=known.urls)  # fmt: skip
     lap("enrich")
     run = run_row(run_id, started, stats, settings, trigger, enriched.coder_version)
     batch = build_batch(run, ingested, enriched, enriched_at=datetime.now(UTC))
@@ -540,10 +541,11 @@ def enrich_waiting_to_spool(
     try:
         rows = waiting_pages(con, limit)
         hashes = known_hashes(con)
+        urls = known_articles(con)
     finally:
         con.close()
     pages = pages_from_rows(rows)
-    enriched = enrich(pages, settings, stats, nlp=nlp, known_hashes=hashes)
+    enriched = enrich(pages, settings, stats, nlp=nlp, known_hashes=hashes, known_urls=urls)
     run = run_row(new_run_id(started), started, stats, settings, trigger, enriched.coder_version)
     batch = build_batch(run, None, enriched, enriched_at=datetime.now(UTC),
                         done=[e.url for e, _ in pages])  # fmt: skip

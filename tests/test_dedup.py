@@ -263,3 +263,19 @@ def test_mark_duplicates_does_not_change_its_input() -> None:
     assert articles == before
     assert len(result) == 2
     assert replace(result[1], duplicate_of=None) == articles[1]
+
+
+def test_page_canonical_link_naming_a_known_article_marks_a_duplicate() -> None:
+    from dataclasses import replace
+
+    stored = "https://example.org/news/original"
+    copy = replace(
+        _article("cccc", "A different body, syndicated with edits."),
+        page_canonical=stored,
+    )
+    alone = replace(_article("dddd", "Another story."), page_canonical="https://elsewhere.org/x")
+    marked = _dups(mark_duplicates([copy, alone], {}, known_urls={stored}))
+    assert marked == {"cccc": article_id(stored), "dddd": None}
+    # The canonical target arriving in the same batch counts too.
+    target = replace(_article("eeee", "Original story."), url=stored)
+    assert _dups(mark_duplicates([copy, target], {}))["cccc"] == article_id(stored)

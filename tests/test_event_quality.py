@@ -1,8 +1,8 @@
 """Event-coding quality floors on the hand-annotated gold set (tests/data/events_gold.jsonl).
 
 The floors sit a little under the measured F1 (see docs/EVENT_CODING.md), so a change that
-makes the coder worse fails here. Rules were tuned looking only at the even-numbered half
-of the gold set ("dev"); the odd half ("held-out") has its own floors, so the figures we
+makes the coder worse fails here. Errors were only ever read on the even-numbered half of
+the gold set ("dev"); the odd half ("held-out") has its own floors, so the figures we
 publish for unseen text are tested too.
 """
 
@@ -19,10 +19,11 @@ from pipeline.evaluate import Scores, code_items, predicted_dicts, read_items, s
 
 GOLD = Path(__file__).parent / "data" / "events_gold.jsonl"
 
-# Measured 2026-11-26 (coder rules-0.2): all 0.782 / 0.620 / 0.325; held-out 0.703 / 0.556.
+# Measured 2026-11-26 (coder rules-0.3): all 0.831 / 0.657 / 0.385;
+# held-out 0.804 / 0.633 / 0.321.
 FLOORS = {
-    "all": {"root": 0.76, "dyad": 0.60, "exact": 0.30},
-    "held-out": {"root": 0.68, "dyad": 0.53, "exact": 0.22},
+    "all": {"root": 0.81, "dyad": 0.63, "exact": 0.36},
+    "held-out": {"root": 0.78, "dyad": 0.61, "exact": 0.30},
 }
 
 

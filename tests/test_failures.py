@@ -157,3 +157,39 @@ def test_unreachable_everything_is_a_failed_run_not_a_crash(settings: Any, nlp: 
     # robots.txt unreachable means "disallow" for this run (RFC 9309), so the feed itself
     # is not even tried.
     assert rows == [("feed", "RobotsDisallowed"), ("robots", "ConnectError")]
+
+
+def test_a_host_that_was_down_is_picked_up_next_run_without_duplicates(
+    httpserver: HTTPServer, settings: Any, nlp: Any
+) -> None:
+    from werkzeug import Request, Response
+
+    base = httpserver.url_for("").rstrip("/")
+    items = [("Story one", "/b/one.html"), ("Story two", "/b/two.html")]
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/b.rss").respond_with_data(
+        _rss(base, items), content_type="application/rss+xml"
+    )
+    httpserver.expect_request("/b/one.html").respond_with_data(
+        ARTICLE.format(title="Story one", paras=PARAS), content_type="text/html"
+    )
+    down = {"calls": 0, "up": False}
+
+    def flaky(request: Request) -> Response:
+        down["calls"] += 1
+        if not down["up"]:
+            return Response("busy", status=503)
+        return Response(ARTICLE.format(title="Story two", paras=PARAS.replace("round", "phase")),
+                        content_type="text/html")  # fmt: skip
+
+    httpserver.expect_request("/b/two.html").respond_with_handler(flaky)
+    feeds = [Feed("b", f"{base}/b.rss")]
+    first = run_pass(feeds, settings, nlp=nlp)
+    assert first.loaded and first.stats.articles_failed == 1
+    assert down["calls"] == 1 + settings.retries  # a 503 is retried
+    assert dict(_one(settings.db_path, "select title, status from articles")) == {"Story one": "ok"}
+    down["up"] = True
+    second = run_pass(feeds, settings, nlp=nlp)
+    assert second.stats.articles_fetched == 1  # only the one that failed
+    titles = [r[0] for r in _one(settings.db_path, "select title from articles order by 1")]
+    assert titles == ["Story one", "Story two"]
