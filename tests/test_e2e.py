@@ -172,3 +172,21 @@ def test_database_held_by_an_analyst_loses_nothing(
     counts = _counts(settings.db_path)
     assert counts["articles"] == 34 and counts["events"] == blocked.stats.events
     assert not store.pending_spools(settings.spool_dir)
+
+
+def test_demo_events_are_fully_filled(demo_run: Any) -> None:
+    settings, _, _ = demo_run
+    gaps = _rows(
+        settings.db_path,
+        "select count(*) filter (where event_date is null), "
+        "count(*) filter (where root_name = '' or cameo_code = '' or coder_version = ''), "
+        "count(*) filter (where location_country is not null and latitude is null), "
+        "count(*) filter (where source_country <> '' and not starts_with(source_actor, "
+        "source_country) and source_actor not like 'IGO%' and source_actor not like 'NGO%'), "
+        "count(*) filter (where date_source = 'text'), "
+        "count(*) filter (where location is not null), "
+        "count(*) filter (where target_actor <> ''), count(*) from events",
+    )[0]
+    no_date, no_code, no_coords, bad_country, dated, placed, targeted, total = gaps
+    assert (no_date, no_code, no_coords, bad_country) == (0, 0, 0, 0)
+    assert total >= 20 and dated > 0 and placed > 0 and targeted > total / 2
