@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LINT_PATHS := pipeline tests $(wildcard dags bench tools samples/demo/build.py)
 
 .DEFAULT_GOAL := test
-.PHONY: setup demo test lint unit format lock bench clean
+.PHONY: setup demo test lint unit format lock bench clean airflow compose-env
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,3 +47,23 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) data/news.duckdb data/news.duckdb.wal data/spool .pytest_cache .mypy_cache .ruff_cache
+
+# Airflow standalone (api-server, scheduler, dag-processor, triggerer; SQLite) with the
+# project's settings from config/airflow/env.sh; its state lives in airflow_home/.
+airflow: setup
+	@. ./config/airflow/env.sh && \
+	airflow db migrate >/dev/null && \
+	airflow pools set duckdb_writer 1 \
+		"DuckDB allows one writer: every task that writes the database takes this slot" \
+		>/dev/null && \
+	echo "" && \
+	echo "Airflow UI: $$AIRFLOW__API__BASE_URL (ready in about 30 s; Ctrl-C stops it)" && \
+	echo "Log in as admin. The password is printed below on first start, and kept in" && \
+	echo "  $$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" && \
+	echo "DAGs: $$AIRFLOW__CORE__DAGS_FOLDER. Database: $$NEWS_DB. Feeds: $$NEWS_FEEDS" && \
+	echo "" && \
+	exec airflow standalone
+
+# .env for docker-compose.yml, with fresh random secrets (never overwrites an existing one).
+compose-env:
+	@$(PYTHON) config/airflow/compose_env.py .env

@@ -141,14 +141,16 @@ _pool: ProcessPoolExecutor | None = None
 
 
 def run_extraction(html: str, timeout_s: float) -> dict[str, Any] | None:
-    """Extract in a worker process with a deadline: a pathological page that stalls
+    """Extract in a forked worker process with a deadline: a pathological page that stalls
     trafilatura costs timeout_s and is recorded, and the worker is replaced. With
     timeout_s <= 0 it runs in this process, without a limit."""
     global _pool
     if timeout_s <= 0:
         return trafilatura_fields(html)
     if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("forkserver"))
+        # fork, not forkserver or spawn: those re-import __main__ in the worker, which
+        # under Airflow is the airflow command itself (and it refuses to start there).
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
     future = _pool.submit(trafilatura_fields, html)
     try:
         return future.result(timeout=timeout_s)

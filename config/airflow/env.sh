@@ -1,0 +1,49 @@
+# Environment for a development Airflow (airflow standalone) on this checkout.
+#
+#   make airflow                      # sources this file, then starts airflow standalone
+#   . config/airflow/env.sh           # from the repository root, in another shell: then
+#   airflow dags list                 # the airflow CLI talks to the same instance
+#
+# Airflow's state (SQLite metadata database, logs, generated airflow.cfg and admin
+# password) lives in airflow_home/, which git ignores. Values already set in the
+# environment win, except the folder of DAGs and the examples switch.
+
+: "${NEWSEVENTS_ROOT:=$PWD}"
+if [ ! -f "$NEWSEVENTS_ROOT/dags/news_ingest.py" ]; then
+    echo "config/airflow/env.sh: run it from the repository root (or set NEWSEVENTS_ROOT)" >&2
+    return 1 2>/dev/null || exit 1
+fi
+
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$NEWSEVENTS_ROOT/airflow_home}"
+export AIRFLOW__CORE__DAGS_FOLDER="$NEWSEVENTS_ROOT/dags"
+export AIRFLOW__CORE__LOAD_EXAMPLES=False
+# New DAGs start unpaused, so that the schedule and the Asset triggers work at once.
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
+# Task slots of the LocalExecutor, which starts one worker process per slot (the default,
+# 32, is far more than a laptop needs).
+export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-8}"
+# Pick up edits to dags/ within seconds (the default is 300 s).
+export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-5}"
+# Loopback only. Moving the port also needs the base URL (the task API is found from it).
+export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
+export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://$AIRFLOW__API__HOST:$AIRFLOW__API__PORT}"
+
+# A JWT signing secret of at least 64 bytes (shorter ones make Airflow warn on every
+# token), made once and kept, with the rest of Airflow's state, in AIRFLOW_HOME.
+mkdir -p "$AIRFLOW_HOME"
+if [ ! -s "$AIRFLOW_HOME/jwt_secret" ]; then
+    (umask 077 && "$NEWSEVENTS_ROOT/.venv/bin/python" -c \
+        "import secrets; print(secrets.token_urlsafe(64))" >"$AIRFLOW_HOME/jwt_secret")
+fi
+export AIRFLOW__API_AUTH__JWT_SECRET="${AIRFLOW__API_AUTH__JWT_SECRET:-$(cat "$AIRFLOW_HOME/jwt_secret")}"
+
+# The pipeline's settings, as absolute paths, whatever directory a task runs in.
+export NEWS_DB="${NEWS_DB:-$NEWSEVENTS_ROOT/data/news.duckdb}"
+export NEWS_FEEDS="${NEWS_FEEDS:-$NEWSEVENTS_ROOT/config/feeds.yaml}"
+
+# standalone starts its components as `airflow ...`: they must be on PATH.
+case ":$PATH:" in
+    *":$NEWSEVENTS_ROOT/.venv/bin:"*) ;;
+    *) export PATH="$NEWSEVENTS_ROOT/.venv/bin:$PATH" ;;
+esac

@@ -1,0 +1,66 @@
+"""
+### news_daily: per-day aggregates and the data-quality checks
+
+Scheduled on the Asset `newsevents://duckdb/events`: it runs after every load of new events by
+`news_enrich`, so once a day with the default `@daily` ingest and once an hour with an
+hourly one. This is the daily rollup that later work extends.
+
+Tasks:
+
+- `refresh_daily_summary` rebuilds the table `daily_summary` (one row per UTC day:
+  articles, factual events per QuadClass, mean Goldstein score, most frequent CAMEO root)
+  from the analyst views, in one transaction, in the pool `duckdb_writer`.
+- `check_data_quality` runs every query in `sql/checks/` on a read-only connection; each
+  must return zero rows. A failing check fails the task at once, without retries (they
+  would find the same rows), and the task log lists the offending rows.
+
+Why on the Asset rather than a clock: the checks then run right after each load, so a bad
+batch is caught within minutes, and the aggregates are never older than the events they
+summarise. The rebuild is whole and idempotent, so running it more often than daily costs
+milliseconds and changes no result.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from _newsevents import DEFAULT_ARGS, DUCKDB_POOL, NEW_EVENTS, TAGS, load_settings
+from airflow.sdk import dag, task
+from airflow.sdk.exceptions import AirflowFailException
+
+
+@dag(
+    dag_id="news_daily",
+    schedule=[NEW_EVENTS],
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,  # one rebuild at a time
+    default_args=DEFAULT_ARGS,
+    tags=[*TAGS, "daily"],
+    doc_md=__doc__,
+)
+def news_daily() -> None:
+    @task(pool=DUCKDB_POOL, execution_timeout=timedelta(minutes=10))
+    def refresh_daily_summary() -> dict[str, int]:
+        """Rebuild `daily_summary` from the analyst views in one transaction. Returns the
+        number of days and events in it."""
+        from pipeline.daily import refresh_daily
+
+        return refresh_daily(load_settings())
+
+    @task(execution_timeout=timedelta(minutes=10))
+    def check_data_quality() -> dict[str, int]:
+        """Run the data-quality checks in `sql/checks/` (read-only). A check that returns
+        rows fails the task at once, without retries (a retry would find the same rows),
+        and the log lists the offending rows."""
+        from pipeline.daily import DataQualityError, check_quality
+
+        try:
+            return check_quality(load_settings())
+        except DataQualityError as exc:
+            raise AirflowFailException(str(exc)) from exc
+
+    refresh_daily_summary() >> check_data_quality()
+
+
+news_daily()

