@@ -140,6 +140,15 @@ def _trafilatura_config() -> Any:
 _pool: ProcessPoolExecutor | None = None
 
 
+def close_extraction_pool() -> None:
+    """Stop the worker. A forked worker holds copies of the parent's open sockets (a demo
+    server's, say), so it must not outlive the batch it was started for."""
+    global _pool
+    if _pool is not None:
+        pool, _pool = _pool, None
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_extraction(html: str, timeout_s: float) -> dict[str, Any] | None:
     """Extract in a forked worker process with a deadline: a pathological page that stalls
     trafilatura costs timeout_s and is recorded, and the worker is replaced. With

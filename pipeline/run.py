@@ -31,7 +31,7 @@ from pipeline.archive import read_archive, write_archive
 from pipeline.coder import EventCoder, load_coder
 from pipeline.config import Settings
 from pipeline.dedup import mark_duplicates, unique_entries
-from pipeline.extract import extract_article
+from pipeline.extract import close_extraction_pool, extract_article
 from pipeline.feeds import BadFeed, enabled_feeds, parse_feed
 from pipeline.fetch import Fetcher, make_client
 from pipeline.records import (
@@ -245,21 +245,26 @@ def enrich(
     """Extract, deduplicate, tag and code fetched pages."""
     languages = languages or {}
     articles: list[Article] = []
-    for entry, page in pages:
-        article = extract_article(
-            page,
-            entry,
-            min_words=settings.min_words,
-            max_html_bytes=settings.max_html_bytes,
-            language=languages.get(entry.feed),
-            timeout_s=settings.extract_timeout_s,
-        )
-        if article.status == "ok":
-            stats.articles_extracted += 1
-        else:
-            stats.articles_short += 1
-            stats.errors.append(f"article {entry.link}: {article.status}: {article.status_detail}")
-        articles.append(article)
+    try:
+        for entry, page in pages:
+            article = extract_article(
+                page,
+                entry,
+                min_words=settings.min_words,
+                max_html_bytes=settings.max_html_bytes,
+                language=languages.get(entry.feed),
+                timeout_s=settings.extract_timeout_s,
+            )
+            if article.status == "ok":
+                stats.articles_extracted += 1
+            else:
+                stats.articles_short += 1
+                stats.errors.append(
+                    f"article {entry.link}: {article.status}: {article.status_detail}"
+                )
+            articles.append(article)
+    finally:
+        close_extraction_pool()
     articles = mark_duplicates(articles, known_hashes or {}, known_urls or ())
     to_tag = [a for a in articles if a.status == "ok" and a.duplicate_of is None]
     coder = coder_for(settings)
