@@ -52,9 +52,14 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     text = body.decode("utf-8", errors="replace")
     if text.count("\ufffd") <= max(3, len(text) // 1000):
         return text
-    best = charset_normalizer.from_bytes(body).best()
+    matches = charset_normalizer.from_bytes(body)
+    best = matches.best()
     if best is not None and best.encoding:
-        return body.decode(best.encoding, errors="replace")
+        # Short Western text fits several code pages about equally well; windows-1252,
+        # the web's default for undeclared single-byte pages (WHATWG), wins such a tie.
+        close = [m.encoding for m in matches if m.chaos <= best.chaos + 0.1]
+        encoding = "cp1252" if "cp1252" in close else best.encoding
+        return body.decode(encoding, errors="replace")
     return body.decode("utf-8", errors="replace")
 
 

@@ -31,11 +31,14 @@ import logging
 import random
 import socket
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import brotli
 import httpx
 from protego import Protego
 
@@ -86,6 +89,11 @@ def blocked_reason(address: str) -> str | None:
         return "not an IP address"
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return "IPv4-mapped IPv6 address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        # 6to4 and Teredo addresses carry an IPv4 address inside: judge that one too.
+        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None and blocked_reason(str(embedded)):
+            return f"IPv6 address embedding {embedded} ({blocked_reason(str(embedded))})"
     checks = (
         ("unspecified", ip.is_unspecified),
         ("loopback", ip.is_loopback),
@@ -154,9 +162,6 @@ def backoff_delay(attempt: int, base: float, rng: random.Random | None = None) -
     return (rng or random).uniform(0, base * (2**attempt))
 
 
-# --- the fetcher ----------------------------------------------------------------------------
-
-
 class _Failure(Exception):
     def __init__(self, error_class: str, error: str, status: int | None = None,
                  retry_after: float | None = None) -> None:  # fmt: skip
@@ -164,6 +169,81 @@ class _Failure(Exception):
         self.error_class, self.error, self.status, self.retry_after = (
             error_class, error, status, retry_after,
         )  # fmt: skip
+
+
+def _split(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an http(s) URL, or an InvalidURL failure. A
+    malformed URL (bad port, broken IPv6 literal) is a failure, never a ValueError."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise _Failure("InvalidURL", f"malformed URL {url[:200]!r}: {exc}") from exc
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise _Failure("InvalidURL", f"refusing non-http(s) URL {url[:200]!r}")
+    port = port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, parts.hostname, port
+
+
+class _Decoder:
+    """Content-Encoding decoding that yields at most about `limit` bytes per call, so a
+    compression bomb stops near the size cap instead of being inflated whole in memory
+    (httpx's own decoders inflate each network chunk without a bound)."""
+
+    def __init__(self, encoding: str | None) -> None:
+        codings = [c.strip().lower() for c in (encoding or "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1:
+            raise _Failure("UnsupportedContent", f"stacked content encodings {encoding!r}")
+        self.coding = codings[0] if codings else ""
+        self.inflater: Any = None
+        self.brotli: Any = None
+        self.first = True
+        if self.coding in {"gzip", "x-gzip"}:
+            self.inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.coding == "deflate":
+            self.inflater = zlib.decompressobj()
+        elif self.coding == "br":
+            self.brotli = brotli.Decompressor()
+        elif self.coding:
+            raise _Failure("UnsupportedContent", f"content encoding {self.coding!r}")
+
+    def decode(self, data: bytes, limit: int) -> bytes:
+        try:
+            if self.inflater is not None:
+                return self._inflate(data, limit)
+            if self.brotli is not None:
+                out = self.brotli.process(data, output_buffer_limit=limit)
+                while len(out) < limit and not self.brotli.can_accept_more_data():
+                    out += self.brotli.process(b"", output_buffer_limit=limit - len(out))
+                return bytes(out)
+        except (zlib.error, brotli.error) as exc:
+            raise _Failure("DecodingError", f"bad {self.coding} body: {exc}") from exc
+        return data
+
+    def _inflate(self, data: bytes, limit: int) -> bytes:
+        # zlib stops at `limit` bytes of output; below that, all the input was consumed.
+        try:
+            out = self.inflater.decompress(data, limit)
+        except zlib.error:
+            if not (self.first and self.coding == "deflate"):
+                raise
+            # "deflate" sent as a raw stream, without the zlib wrapper, as some servers do
+            self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self.inflater.decompress(data, limit)
+        self.first = self.first and not data
+        return bytes(out)
+
+    def flush(self, limit: int) -> bytes:
+        if self.inflater is None:
+            return b""
+        try:
+            return bytes(self.inflater.flush(limit))
+        except zlib.error as exc:
+            raise _Failure("DecodingError", f"bad {self.coding} body: {exc}") from exc
+
+
+# --- the fetcher ----------------------------------------------------------------------------
 
 
 @dataclass
@@ -224,6 +304,7 @@ class Fetcher:
         self.robots: dict[str, Protego | bool] = {}
         self.robots_locks: dict[str, asyncio.Lock] = {}
         self.robots_pages: list[Page] = []
+        self.robots_blocked: dict[str, bool] = {}
         self.rng = random.Random()
 
     def _host(self, netloc: str) -> _Host:
@@ -235,24 +316,24 @@ class Fetcher:
         return self.hosts[netloc]
 
     async def _turn(self, host: _Host) -> None:
-        """Wait until this host may be sent another request."""
+        """Wait until this host may be sent another request, then take a global slot (the
+        caller releases it). The global slot is taken only after the per-host wait, so a
+        host's politeness pause or a busy host never holds a slot another host could use;
+        the start is stamped once both are held, so starts to a host stay `delay` apart."""
         async with host.lock:
-            now = time.monotonic()
-            wait = host.next_start - now
-            host.next_start = max(now, host.next_start) + host.delay
-        if wait > 0:
-            await asyncio.sleep(wait)
+            wait = host.next_start - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self.global_sem.acquire()
+            host.next_start = time.monotonic() + host.delay
 
     # -- one request, redirects followed by hand -------------------------------------------
 
     async def _once(self, url: str, kind: str, headers: Mapping[str, str]) -> _Result:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
+            scheme, host, port = _split(current)
             parts = urlsplit(current)
-            if parts.scheme not in {"http", "https"} or not parts.hostname:
-                raise _Failure("InvalidURL", f"refusing non-http(s) URL {current[:200]!r}")
-            host = parts.hostname
-            port = parts.port or (443 if parts.scheme == "https" else 80)
             addresses = await self.resolver(host, port)
             reason = check_destination(host, port, addresses, self.allow)
             if reason:
@@ -261,16 +342,20 @@ class Fetcher:
             netloc = _hostport(address, port) if ":" in address else f"{address}:{port}"
             target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
             send = {**headers, "Host": parts.netloc.rsplit("@", 1)[-1]}
-            extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+            extensions = {"sni_hostname": host} if scheme == "https" else {}
             async with self.client.stream(
                 "GET", target, headers=send, extensions=extensions
             ) as response:
                 peer = _peer_address(response)
-                if peer and peer != address and check_destination(host, port, [peer], self.allow):
+                if peer and peer != address and check_destination(peer, port, [peer], self.allow):
                     raise _Failure("BlockedAddress", f"connected to {peer}, not {address}")
                 status = response.status_code
                 if status in {301, 302, 303, 307, 308} and "location" in response.headers:
-                    current = urljoin(current, response.headers["location"].strip())
+                    location = response.headers["location"].strip()
+                    try:
+                        current = urljoin(current, location)
+                    except ValueError as exc:
+                        raise _Failure("InvalidURL", f"bad redirect {location[:200]!r}") from exc
                     continue
                 ctype = response.headers.get("content-type")
                 result_headers = tuple(response.headers.items())
@@ -286,21 +371,39 @@ class Fetcher:
                 if mime and not mime.startswith(ACCEPTED[kind]):
                     raise _Failure("UnsupportedContent", f"content type {mime} is not {kind}",
                                    status)  # fmt: skip
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    if not chunks and chunk:
-                        binary = sniff_binary(chunk[:1024])
-                        if binary:
-                            raise _Failure("UnsupportedContent", f"body is a {binary}", status)
-                    size += len(chunk)
-                    if size > self.settings.max_bytes:
-                        raise _Failure(
-                            "TooLarge", f"body exceeds {self.settings.max_bytes} bytes", status
-                        )
-                    chunks.append(chunk)
-                return _Result(current, status, ctype, b"".join(chunks), result_headers, address)
+                body = await self._read_body(response, status)
+                return _Result(current, status, ctype, body, result_headers, address)
         raise _Failure("TooManyRedirects", f"more than {MAX_REDIRECTS} redirects")
+
+    async def _read_body(self, response: httpx.Response, status: int) -> bytes:
+        """The decoded body, refused past max_bytes (decoding is bounded, so a bomb never
+        inflates far beyond the cap) or when its first bytes are a binary format."""
+        cap = self.settings.max_bytes
+        try:
+            decoder = _Decoder(response.headers.get("content-encoding"))
+        except _Failure as failure:
+            failure.status = status
+            raise
+        body = bytearray()
+        sniffed = False
+
+        def add(piece: bytes) -> None:
+            nonlocal sniffed
+            body.extend(piece)
+            if len(body) > cap:
+                raise _Failure("TooLarge", f"body exceeds {cap} bytes", status)
+            if not sniffed and len(body) >= 16:
+                sniffed = True
+                binary = sniff_binary(bytes(body[:16]))
+                if binary:
+                    raise _Failure("UnsupportedContent", f"body is a {binary}", status)
+
+        async for raw in response.aiter_raw():
+            add(decoder.decode(raw, cap - len(body) + 1))
+        add(decoder.flush(cap - len(body) + 1))
+        if not sniffed and sniff_binary(bytes(body)):
+            raise _Failure("UnsupportedContent", f"body is a {sniff_binary(bytes(body))}", status)
+        return bytes(body)
 
     async def _attempt(self, url: str, kind: str, headers: Mapping[str, str]) -> _Result:
         try:
@@ -317,13 +420,14 @@ class Fetcher:
         except (httpx.DecodingError, httpx.TooManyRedirects) as exc:
             raise _Failure(type(exc).__name__, str(exc)) from exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            if "location header" in str(exc):  # httpx parses every Location it sees
+                raise _Failure("InvalidURL", f"bad redirect: {exc}") from exc
             raise _Failure("NetworkError", f"{type(exc).__name__}: {exc}") from exc
 
     # -- robots.txt ----------------------------------------------------------------------
 
     async def allowed_by_robots(self, url: str) -> bool:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = _origin(url)
         lock = self.robots_locks.setdefault(origin, asyncio.Lock())
         async with lock:
             if origin not in self.robots:
@@ -333,9 +437,19 @@ class Fetcher:
             return rules
         return bool(rules.can_fetch(url, ROBOTS_AGENT))
 
+    async def _refused(self, host: str, port: int) -> str | None:
+        """Why the address guard refuses this host, if it does (None also when it does not
+        resolve: that is not a refusal)."""
+        try:
+            addresses = await self.resolver(host, port)
+        except _Failure:
+            return None
+        return check_destination(host, port, addresses, self.allow)
+
     async def _load_robots(self, origin: str) -> Protego | bool:
         page = await self.get(f"{origin}/robots.txt", "robots", check_robots=False, retries=1)
         self.robots_pages.append(page)
+        self.robots_blocked[origin] = page.error_class == "BlockedAddress"
         if page.status is not None and 400 <= page.status < 500:
             return True  # RFC 9309: unavailable -> no rules
         if not page.ok or page.status is None or page.status >= 500:
@@ -344,7 +458,9 @@ class Fetcher:
         delay = rules.crawl_delay(ROBOTS_AGENT)
         if delay:
             host = self._host(urlsplit(origin).netloc)
-            host.delay = max(host.delay, min(float(delay), self.settings.retry_after_cap_s))
+            new_delay = max(host.delay, min(float(delay), self.settings.retry_after_cap_s))
+            host.next_start += new_delay - host.delay  # counted from the robots.txt fetch
+            host.delay = new_delay
         return rules
 
     # -- the public call -----------------------------------------------------------------
@@ -360,42 +476,54 @@ class Fetcher:
     ) -> Page:
         started, when = time.monotonic(), datetime.now(UTC)
         retries = self.settings.retries if retries is None else retries
-        parts = urlsplit(url)
 
         def failed(error_class: str, error: str, status: int | None = None, tries: int = 0) -> Page:
             return Page(url=url, final_url=url, status=status, content_type=None, body=b"",
                         fetched_at=when, duration_ms=int((time.monotonic() - started) * 1000),
                         error_class=error_class, error=error, retries=tries)  # fmt: skip
 
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            return failed("InvalidURL", f"refusing non-http(s) URL {url[:200]!r}")
-        host = self._host(parts.netloc)
+        try:
+            _scheme, hostname, port = _split(url)
+        except _Failure as failure:
+            return failed(failure.error_class, failure.error)
+        host = self._host(urlsplit(url).netloc)
         if host.skipped:
             return failed("HostSkipped", host.skipped)
         if check_robots and self.settings.respect_robots and not await self.allowed_by_robots(url):
+            # Say so when robots.txt was not fetched because the host itself is refused.
+            refused = self.robots_blocked.get(_origin(url)) and await self._refused(hostname, port)
+            if refused:
+                return failed("BlockedAddress", refused)
             return failed("RobotsDisallowed", "robots.txt disallows this URL (or is unreachable)")
         request_headers = dict(headers or {})
         attempt = 0
         while True:
             try:
-                async with self.global_sem, host.semaphore:
+                async with host.semaphore:
                     await self._turn(host)
-                    result = await self._attempt(url, kind, request_headers)
+                    try:
+                        if host.skipped:  # while this request waited its turn
+                            return failed("HostSkipped", host.skipped, tries=attempt)
+                        result = await self._attempt(url, kind, request_headers)
+                    finally:
+                        self.global_sem.release()
             except _Failure as failure:
                 retryable = (failure.status in RETRY_STATUSES) or (
                     failure.status is None and failure.error_class in RETRY_ERRORS
                 )
-                if not retryable or attempt >= retries:
-                    return failed(failure.error_class, failure.error, failure.status, attempt)
-                wait = failure.retry_after
+                wait = failure.retry_after if retryable else None
                 if wait is not None and wait > self.settings.retry_after_cap_s:
                     host.skipped = (
                         f"Retry-After of {wait:.0f}s exceeds the cap of "
                         f"{self.settings.retry_after_cap_s:.0f}s; host skipped for this run"
                     )
                     return failed("HostSkipped", host.skipped, failure.status, attempt)
+                if not retryable or attempt >= retries:
+                    return failed(failure.error_class, failure.error, failure.status, attempt)
                 if wait is None:
                     wait = backoff_delay(attempt, self.settings.backoff_base_s, self.rng)
+                else:  # the server asked the whole host to wait, not just this request
+                    host.next_start = max(host.next_start, time.monotonic() + wait)
                 attempt += 1
                 await asyncio.sleep(wait)
                 continue
@@ -405,6 +533,11 @@ class Fetcher:
                 duration_ms=int((time.monotonic() - started) * 1000), retries=attempt,
                 headers=result.headers, address=result.address,
             )  # fmt: skip
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _peer_address(response: httpx.Response) -> str | None:
