@@ -233,7 +233,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         feeds = run_query(
             con,
             "select name, enabled, last_success_at, last_status, consecutive_failures as "
-            "failures_in_a_row, last_entry_count as entries, articles, usable_articles, "
+            "failures_in_a_row, last_entry_count as entries, not_modified_rate, articles, "
+            "usable_articles, "
             "last_error from feed_health order by name",
         )
         hosts = run_query(

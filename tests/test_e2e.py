@@ -139,6 +139,8 @@ def test_same_pass_twice_gives_the_same_counts(
         [again.run_id],
     )
     assert statuses == [(304, 3)]
+    rates = _rows(settings.db_path, "select not_modified_rate from feed_health")
+    assert rates == [(0.5,), (0.5,), (0.5,)]  # one 200, then one 304, per feed
     assert _counts(settings.db_path) == counts
     # Forcing a refetch re-extracts and re-tags everything: upserts, still no duplicates.
     forced = run_pass(

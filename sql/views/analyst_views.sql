@@ -47,19 +47,27 @@ from factual_events
 where source_country <> '' and coalesce(target_country, '') <> ''
 group by all;
 
--- Feed health: last success, consecutive failures, articles stored.
+-- Feed health: last success, consecutive failures, 304 rate, articles stored.
 create or replace view feed_health as
 with art as (
     select feed, count(*) as articles, count(*) filter (where status = 'ok') as usable
     from articles group by feed
+),
+fetches as (
+    select feed, count(*) as fetches, count(*) filter (where status = 304) as not_modified
+    from fetch_log where kind = 'feed' group by feed
 )
 select
     f.name, f.url, f.enabled, f.last_success_at, f.last_status, f.last_error,
     f.consecutive_failures, f.last_entry_count,
+    coalesce(fetches.fetches, 0) as fetches,     -- feed fetches logged
+    round(coalesce(fetches.not_modified, 0) / greatest(fetches.fetches, 1), 3)
+        as not_modified_rate,                    -- share answered 304, 0 .. 1
     coalesce(art.articles, 0) as articles,       -- articles stored from this feed
     coalesce(art.usable, 0) as usable_articles   -- of which with a usable body
 from feeds f
-left join art on art.feed = f.name;
+left join art on art.feed = f.name
+left join fetches on fetches.feed = f.name;
 
 -- Host health: one row per host, from the fetch log. A 304 is a success that cost
 -- nothing; consecutive_failures counts failed fetches since the host's last success.
