@@ -46,6 +46,7 @@ class Settings:
     nlp_batch_size: int = 32
     lock_timeout_s: float = 60.0  # how long to wait for another process's DuckDB lock
     refetch: bool = False  # fetch articles again even if already stored
+    refetch_updated: bool = True  # fetch again an entry the feed marks updated since
     archive: bool = True  # keep every response in a WARC file (see archive_dir)
     archive_dir: str = ""  # where the WARC files go ("" = archive/ next to the database)
     actors_dir: str = ""  # your copy of pipeline/data/actors ("" = the shipped one)

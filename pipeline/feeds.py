@@ -113,10 +113,14 @@ def _entry_link(entry: Any) -> str | None:
     return None
 
 
-def _entry_time(entry: Any) -> datetime | None:
+def _entry_time(
+    entry: Any, keys: tuple[str, ...] = ("published_parsed", "updated_parsed", "created_parsed")
+) -> datetime | None:
     # RSS 1.0's dc:date lands in updated_parsed, not published_parsed.
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+    for key in keys:
+        # dict.get: feedparser's own get() maps a missing updated_parsed to
+        # published_parsed, with a DeprecationWarning.
+        parsed = dict.get(entry, key)
         if parsed:
             try:
                 return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
@@ -175,6 +179,7 @@ def parse_feed(body: bytes, feed: Feed, url: str | None = None) -> ParsedFeed:
                 title=_text(raw.get("title")),
                 summary=_text(raw.get("summary")),
                 published_at=_entry_time(raw),
+                updated_at=_entry_time(raw, ("updated_parsed",)),
                 entry_id=_text(raw.get("id")),
             )
         )

@@ -33,6 +33,7 @@ class FeedEntry:
     summary: str | None
     published_at: datetime | None  # UTC, with the feed's time of day
     entry_id: str | None = None
+    updated_at: datetime | None = None  # the feed's "updated" time, if it gives one
 
 
 @dataclass(frozen=True)

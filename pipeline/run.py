@@ -20,7 +20,7 @@ import base64
 import logging
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -181,10 +181,18 @@ class Enriched:
     coder_version: str = ""
 
 
+def _updated_since(entry: FeedEntry, known: Mapping[str, datetime], settings: Settings) -> bool:
+    """The refetch policy: an entry the feed marks updated after our last fetch."""
+    fetched = known.get(entry.url)
+    return bool(
+        settings.refetch_updated and entry.updated_at and fetched and entry.updated_at > fetched
+    )
+
+
 def ingest(
     feeds: Sequence[Feed],
     settings: Settings,
-    known: set[str],
+    known: Mapping[str, datetime],
     stats: RunStats,
     validators: Mapping[str, tuple[str | None, str | None]] | None = None,
 ) -> Ingested:
@@ -198,7 +206,7 @@ def ingest(
 async def _ingest(
     feeds: Sequence[Feed],
     settings: Settings,
-    known: set[str],
+    known: Mapping[str, datetime],
     stats: RunStats,
     validators: Mapping[str, tuple[str | None, str | None]],
 ) -> Ingested:
@@ -211,7 +219,7 @@ async def _ingest(
         entries, _repeats = unique_entries(entries)
         stats.entries_seen += len(entries)
         if not settings.refetch:
-            new = [e for e in entries if e.url not in known]
+            new = [e for e in entries if e.url not in known or _updated_since(e, known, settings)]
             stats.articles_skipped += len(entries) - len(new)
             entries = new
         pages = await asyncio.gather(*(fetcher.get(e.link, "article") for e in entries))
@@ -240,7 +248,7 @@ def enrich(
     nlp: Any | None = None,
     known_hashes: dict[str, str] | None = None,
     languages: dict[str, str] | None = None,
-    known_urls: set[str] | None = None,
+    known_urls: Iterable[str] | None = None,
 ) -> Enriched:
     """Extract, deduplicate, tag and code fetched pages."""
     languages = languages or {}
@@ -428,7 +436,7 @@ def build_batch(
 class Known:
     """What the database knows before a pass: URLs fetched, bodies, feed validators."""
 
-    urls: set[str] = field(default_factory=set)
+    urls: dict[str, datetime] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     earlier: list[str] = field(default_factory=list)
@@ -524,7 +532,7 @@ def ingest_feeds_to_spool(
         known = known_articles(con)
         validators = feed_validators(con)
     except FileNotFoundError:
-        known = set()
+        known = {}
     finally:
         if con is not None:
             con.close()

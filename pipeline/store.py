@@ -420,11 +420,15 @@ def load_pending(con: duckdb.DuckDBPyConnection, spool_dir: Path) -> list[str]:
 # --- reading -----------------------------------------------------------------------------
 
 
-def known_articles(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Canonical URLs already fetched (stored as articles, or waiting as raw pages): a
-    pass does not fetch them again."""
-    rows = con.execute("select url from articles union select url from raw_pages").fetchall()
-    return {row[0] for row in rows}
+def known_articles(con: duckdb.DuckDBPyConnection) -> dict[str, datetime]:
+    """Canonical URLs already fetched (stored as articles, or waiting as raw pages), with
+    when they were last fetched: a pass does not fetch them again unless the feed says
+    the entry was updated since."""
+    rows = con.execute(
+        "select url, max(fetched_at) from (select url, fetched_at from articles "
+        "union all select url, fetched_at from raw_pages) group by url"
+    ).fetchall()
+    return {url: when for url, when in rows}
 
 
 def mark_all_waiting(con: duckdb.DuckDBPyConnection) -> int:

@@ -193,3 +193,49 @@ def test_a_host_that_was_down_is_picked_up_next_run_without_duplicates(
     assert second.stats.articles_fetched == 1  # only the one that failed
     titles = [r[0] for r in _one(settings.db_path, "select title from articles order by 1")]
     assert titles == ["Story one", "Story two"]
+
+
+def _atom(base: str, updated: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>U</title><id>{base}/u</id><updated>{updated}</updated>"
+        f'<entry><title>Story one</title><id>{base}/u/one</id><link href="{base}/u/one.html"/>'
+        f"<published>2025-11-02T09:15:00Z</published><updated>{updated}</updated></entry>"
+        f'<entry><title>Story two</title><id>{base}/u/two</id><link href="{base}/u/two.html"/>'
+        "<published>2025-11-02T09:15:00Z</published><updated>2025-11-02T09:15:00Z</updated>"
+        "</entry></feed>"
+    )
+
+
+def test_an_entry_the_feed_marks_updated_is_fetched_again(
+    httpserver: HTTPServer, settings: Any, nlp: Any
+) -> None:
+    from werkzeug import Request, Response
+
+    base = httpserver.url_for("").rstrip("/")
+    state = {"updated": "2025-11-02T09:15:00Z", "word": "round"}
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/u.atom").respond_with_handler(
+        lambda request: Response(_atom(base, state["updated"]), content_type="application/atom+xml")
+    )
+
+    def page(request: Request) -> Response:
+        paras = PARAS.replace("round", state["word"])
+        return Response(ARTICLE.format(title="Story one", paras=paras), content_type="text/html")
+
+    httpserver.expect_request("/u/one.html").respond_with_handler(page)
+    httpserver.expect_request("/u/two.html").respond_with_data(
+        ARTICLE.format(title="Story two", paras=PARAS.replace("round", "phase")),
+        content_type="text/html",
+    )
+    feeds = [Feed("u", f"{base}/u.atom")]
+    assert run_pass(feeds, settings, nlp=nlp).stats.articles_fetched == 2
+    assert run_pass(feeds, settings, nlp=nlp).stats.articles_fetched == 0  # nothing new
+    # The publisher corrects story one and says so in the feed.
+    state.update(updated="2099-01-01T00:00:00Z", word="session")
+    again = run_pass(feeds, settings, nlp=nlp)
+    assert again.stats.articles_fetched == 1
+    rows = _one(settings.db_path, "select title, body like '%session%' from articles order by 1")
+    assert rows == [("Story one", True), ("Story two", False)]
+    no_policy = replace(settings, refetch_updated=False)
+    assert run_pass(feeds, no_policy, nlp=nlp).stats.articles_fetched == 0
