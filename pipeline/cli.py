@@ -110,8 +110,9 @@ def _print_run(result: RunResult, settings: Settings) -> None:
     s = result.stats
     print(
         f"run {result.run_id}: {result.status}. feeds {s.feeds_total - s.feeds_failed}/"
-        f"{s.feeds_total} ok, {s.entries_seen} entries ({s.entries_dropped} without a link "
-        f"dropped), {s.articles_skipped} already stored, {s.articles_fetched} fetched, "
+        f"{s.feeds_total} ok ({s.feeds_not_modified} not modified), {s.entries_seen} entries "
+        f"({s.entries_dropped} without a link dropped), {s.articles_skipped} already stored, "
+        f"{s.articles_fetched} fetched, "
         f"{s.articles_failed} failed, {s.articles_extracted} extracted, {s.articles_short} "
         f"kept without a usable body, {s.entities} entities, {s.events} events."
     )

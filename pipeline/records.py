@@ -194,6 +194,7 @@ class RunStats:
 
     feeds_total: int = 0
     feeds_failed: int = 0
+    feeds_not_modified: int = 0  # answered 304 to a conditional GET
     entries_seen: int = 0
     entries_dropped: int = 0
     articles_skipped: int = 0  # already stored, not fetched again

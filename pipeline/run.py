@@ -123,6 +123,7 @@ def parse_feed_pages(
             health.append(FeedHealth(feed, False, 0, 0, page.status, page.error))
             continue
         if page.not_modified:
+            stats.feeds_not_modified += 1
             logs.append(_log_row(page, feed.name, "feed"))
             health.append(FeedHealth(feed, True, 0, 0, 304, None))
             continue
