@@ -38,7 +38,7 @@ from pipeline.timex import resolve_date
 
 # The coder's own version. Events record it plus a digest of the rule and dictionary
 # files, so any edit to the data changes the version stamped on new events.
-CODER_VERSION = "rules-0.3"
+CODER_VERSION = "rules-0.4"
 
 _SUBJ = {"nsubj"}
 _PASS_SUBJ = {"nsubjpass"}
@@ -70,6 +70,24 @@ _REPORTING = {
 _ACTOR_LABELS = {"GPE", "NORP", "ORG", "PERSON", "LOC", "FAC"}
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "him", "her", "them", "us"}
 _PERSONAL = {"he", "she"}
+# Roles that are domestic by default: a target with only such a role takes the country
+# of the event's place, else the source's.
+_DOMESTIC = {
+    "CVL",
+    "OPP",
+    "JUD",
+    "LEG",
+    "MED",
+    "EDU",
+    "LAB",
+    "REF",
+    "REL",
+    "AGR",
+    "HLH",
+    "PTY",
+    "COP",
+    "REB",
+}
 _COUNTERPARTS = {"rival", "adversary", "neighbour", "neighbor", "foe", "enemy", "ally", "partner"}
 _RELATIVE = {"who", "which", "that", "whom"}
 
@@ -600,11 +618,17 @@ class EventCoder:
             sector = self.actors.sector_of(words)
         if sector and not country and not code and person is None:
             for place in _prep_objects(head, ["in"]):
-                where = tokens_of(place.text)
-                hits = self.actors.match(where, tokens_of(place.text, lower=False))
+                ent = next((e for e in head.doc.ents if e.start <= place.i < e.end), None)
+                phrase = ent.text if ent is not None else place.text
+                where = tokens_of(phrase)
+                hits = self.actors.match(where, tokens_of(phrase, lower=False))
                 country = next(
                     (h.entry.country for h in hits if h.entry.kind in {"country", "capital"}), ""
                 )
+                if not country and ent is not None and ent.label_ == "GPE":
+                    # "civilians in Douma": a city the gazetteer knows gives its country.
+                    found = load_gazetteer().locate(ent.text)
+                    country = found.country if found and found.kind == "city" else ""
                 if country:
                     break
         if person is None and person_names and not name:
@@ -633,6 +657,24 @@ class EventCoder:
             start_char=start,
             end_char=end,
         )
+
+    def _domestic(
+        self, target: Actor, sources: list[tuple[Any, Actor]], place_country: str | None
+    ) -> Actor:
+        """A target named only by its role ("arrested opposition activists", "shelled
+        civilians") belongs to the country where the event happened, else to the
+        source's own country: such events are domestic unless a place says otherwise."""
+        if target.code:
+            return target
+        sector = self.actors.sector_of(tokens_of(target.text))
+        if sector not in _DOMESTIC:
+            return target
+        countries = {a.country for _, a in sources if a.country}
+        country = place_country or (countries.pop() if len(countries) == 1 else "")
+        if not country:
+            return target
+        return dataclasses.replace(target, code=country + sector, country=country,
+                                   sector=sector)  # fmt: skip
 
     def _inner_actor(self, head: Any, actor: Actor, when: date | None,
                      memory: dict[str, Entry]) -> Actor:  # fmt: skip
@@ -822,6 +864,7 @@ class EventCoder:
             if rule.object_actor and not actor_targets:
                 continue
             targets = actor_targets or targets[:1]
+            targets = [(h, self._domestic(a, sources, place_country)) for h, a in targets]
             pairs: list[tuple[Actor, Actor | None]] = []
             each_other = any(h.lower_ in {"other", "another"} for h in tgt_heads)
             if each_other:
