@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -180,19 +181,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     corpus = Path(args.corpus) if args.corpus else default_corpus_dir()
-    try:
-        serving = serve_corpus(corpus, port=args.port)
-        server = serving.__enter__()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot serve the demo on 127.0.0.1:{args.port} ({exc.strerror}); "
-            "pass --port with a free port"
-        ) from exc
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(serve_corpus(corpus, port=args.port))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot serve the demo on 127.0.0.1:{args.port} ({exc.strerror}); "
+                "pass --port with a free port"
+            ) from exc
         print(f"serving the demo corpus from {corpus} at {server.base_url}")
         result = run_pass(server.feeds(), server.allow(settings), trigger="demo")
-    finally:
-        serving.__exit__(None, None, None)
     _print_run(result, settings)
     if not result.loaded:
         return 3

@@ -24,7 +24,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -342,7 +342,6 @@ class Candidate:
     targets: list[Any]
     passive: bool
     pair: bool = False  # "meeting between A and B": sources are both parties
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 _MAGNITUDES = {

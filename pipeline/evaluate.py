@@ -15,56 +15,28 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.coder import EventCoder, default_coder
-from pipeline.records import Actor, Event
+from pipeline.records import Event
+from pipeline.store import event_row
 
 # Negated and hypothetical mentions are not events that happened or were announced.
 FACTUAL = {"asserted", "intended"}
 
 
-def _actor_fields(prefix: str, actor: Actor | None) -> dict[str, Any]:
-    if actor is None:
-        return {f"{prefix}_{k}": None for k in ("text", "name", "country", "sector", "start",
-                                                "end")} | {f"{prefix}_actor": ""}  # fmt: skip
-    return {
-        f"{prefix}_actor": actor.code,
-        f"{prefix}_text": actor.text,
-        f"{prefix}_name": actor.name,
-        f"{prefix}_country": actor.country,
-        f"{prefix}_sector": actor.sector,
-        f"{prefix}_start": actor.start_char,
-        f"{prefix}_end": actor.end_char,
-    }
+# JSON names for two columns of the events table; the issue's interface uses them.
+_JSON_NAMES = {"cameo_code": "cameo", "root_code": "root"}
+_LEAD = ("source_actor", "target_actor", "cameo", "root")
 
 
 def event_dict(event: Event) -> dict[str, Any]:
-    """The JSON form of an event: the same fields as a row of the events table."""
-    return {
-        "source_actor": event.source.code,
-        "target_actor": event.target.code if event.target else "",
-        "cameo": event.cameo_code,
-        "root": event.root_code,
-        "root_name": event.root_name,
-        "plover": event.plover,
-        "quad_class": event.quad_class,
-        "goldstein": event.goldstein,
-        "modality": event.modality,
-        "confidence": event.confidence,
-        **_actor_fields("source", event.source),
-        **_actor_fields("target", event.target),
-        "trigger": event.trigger,
-        "trigger_start": event.trigger_start,
-        "trigger_end": event.trigger_end,
-        "sentence_idx": event.sentence_idx,
-        "sentence": event.sentence,
-        "event_date": event.event_date.isoformat() if event.event_date else None,
-        "date_source": event.date_source,
-        "date_precision": event.date_precision,
-        "location": event.location,
-        "location_country": event.location_country,
-        "latitude": event.latitude,
-        "longitude": event.longitude,
-        "coder_version": event.coder_version,
-    }
+    """The JSON form of an event: the fields of a row of the events table (store.event_row),
+    without its keys, with cameo/root for cameo_code/root_code and an ISO event_date."""
+    row = event_row(event)
+    for key in ("event_id", "article_id", "event_idx"):
+        del row[key]
+    out = {_JSON_NAMES.get(k, k): v for k, v in row.items()}
+    out["target_actor"] = out["target_actor"] or ""
+    out["event_date"] = event.event_date.isoformat() if event.event_date else None
+    return {k: out[k] for k in _LEAD} | out
 
 
 class InputError(ValueError):

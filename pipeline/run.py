@@ -16,7 +16,6 @@ everything that succeeded is loaded, in one transaction per batch.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import secrets
 import time
@@ -60,6 +59,7 @@ from pipeline.store import (
     load_pending,
     load_spool,
     open_db,
+    raw_page_row,
     waiting_pages,
     write_spool,
 )
@@ -288,33 +288,6 @@ def enrich(
     stats.entities += len(out.entities)
     stats.events += len(out.events)
     return out
-
-
-def raw_page_row(
-    run_id: str, entry: FeedEntry, page: Page, enriched_at: datetime | None
-) -> dict[str, Any]:
-    return {
-        "url": entry.url,
-        "article_id": article_id_of(entry),
-        "feed": entry.feed,
-        "link": entry.link,
-        "final_url": page.final_url,
-        "status": page.status,
-        "content_type": page.content_type,
-        "body_b64": base64.b64encode(page.body).decode("ascii"),
-        "fetched_at": page.fetched_at,
-        "entry_title": entry.title,
-        "entry_summary": entry.summary,
-        "entry_published_at": entry.published_at,
-        "run_id": run_id,
-        "enriched_at": enriched_at,
-    }
-
-
-def article_id_of(entry: FeedEntry) -> str:
-    from pipeline.dedup import article_id
-
-    return article_id(entry.url)
 
 
 def pages_from_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[FeedEntry, Page]]:
@@ -574,8 +547,6 @@ def load_spools(paths: Sequence[str], settings: Settings) -> dict[str, int]:
     loaded = skipped = 0
     con = open_db(settings.db_path, settings.lock_timeout_s)
     try:
-        from pathlib import Path
-
         for path in paths:
             if not Path(path).exists():
                 skipped += 1  # loaded by an earlier try, or by load_pending

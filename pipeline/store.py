@@ -15,6 +15,7 @@ write lock only for the short load, never while fetching or tagging.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
@@ -29,7 +30,8 @@ from typing import Any
 
 import duckdb
 
-from pipeline.records import Article, Entity, Event, FeedHealth, FetchLogRow
+from pipeline.dedup import article_id
+from pipeline.records import Article, Entity, Event, FeedEntry, FeedHealth, FetchLogRow, Page
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +174,27 @@ def article_row(run_id: str, article: Article, summary: str | None) -> dict[str,
     row = dataclasses.asdict(article)
     row.update(run_id=run_id, summary=summary, first_seen_at=article.fetched_at)
     return row
+
+
+def raw_page_row(
+    run_id: str, entry: FeedEntry, page: Page, enriched_at: datetime | None
+) -> dict[str, Any]:
+    return {
+        "url": entry.url,
+        "article_id": article_id(entry.url),
+        "feed": entry.feed,
+        "link": entry.link,
+        "final_url": page.final_url,
+        "status": page.status,
+        "content_type": page.content_type,
+        "body_b64": base64.b64encode(page.body).decode("ascii"),
+        "fetched_at": page.fetched_at,
+        "entry_title": entry.title,
+        "entry_summary": entry.summary,
+        "entry_published_at": entry.published_at,
+        "run_id": run_id,
+        "enriched_at": enriched_at,
+    }
 
 
 def entity_row(entity: Entity) -> dict[str, Any]:
