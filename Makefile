@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LINT_PATHS := pipeline tests $(wildcard dags bench tools samples/demo/build.py)
 
 .DEFAULT_GOAL := test
-.PHONY: setup demo test lint unit format lock bench clean airflow compose-env
+.PHONY: setup demo test lint unit format lock bench clean airflow compose-env petrarch-data
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,3 +67,7 @@ airflow: setup
 # .env for docker-compose.yml, with fresh random secrets (never overwrites an existing one).
 compose-env:
 	@$(PYTHON) config/airflow/compose_env.py .env
+
+# Re-generate the data converted from the PETRARCH-2/Phoenix dictionaries (tools/data/petrarch2).
+petrarch-data: setup
+	$(BIN)/python tools/convert_petrarch.py

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.coder import default_coder  # noqa: E402
+from pipeline.coding import default_coder  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 from pipeline.demo import serve_corpus  # noqa: E402
 from pipeline.run import run_pass  # noqa: E402

@@ -49,6 +49,8 @@ class Settings:
     refetch_updated: bool = True  # fetch again an entry the feed marks updated since
     archive: bool = True  # keep every response in a WARC file (see archive_dir)
     archive_dir: str = ""  # where the WARC files go ("" = archive/ next to the database)
+    coder: str = "rules"  # the event coder implementation (pipeline.coding registry)
+    petrarch_vocabulary: bool = False  # also the trigger rules converted from PETRARCH-2
     actors_dir: str = ""  # your copy of pipeline/data/actors ("" = the shipped one)
     triggers_file: str = ""  # your copy of pipeline/data/coder/triggers.jsonl
 
@@ -73,6 +75,7 @@ _ENV = {
     "NEWS_ALLOW_PRIVATE_HOSTS": "allow_private_hosts",
     "NEWS_PER_HOST_DELAY": "per_host_delay_s",
     "NEWS_PER_HOST_CONCURRENCY": "per_host_concurrency",
+    "NEWS_CODER": "coder",
     "NEWS_ACTORS_DIR": "actors_dir",
     "NEWS_TRIGGERS": "triggers_file",
 }

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.coder import EventCoder, default_coder
+from pipeline.coding import EventCoder, default_coder
 from pipeline.records import Event
 from pipeline.store import event_row
 

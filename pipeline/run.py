@@ -27,7 +27,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.archive import read_archive, write_archive
-from pipeline.coder import EventCoder, load_coder
+from pipeline.coding import CoderFiles, EventCoder, load_coder
 from pipeline.config import Settings
 from pipeline.dedup import mark_duplicates, unique_entries
 from pipeline.extract import close_extraction_pool, extract_article
@@ -81,7 +81,10 @@ class RunResult:
 
 def coder_for(settings: Settings) -> EventCoder:
     """The event coder, from the shipped rule files or the user's copies (settings)."""
-    return load_coder(settings.actors_dir or None, settings.triggers_file or None)
+    files = CoderFiles(
+        settings.actors_dir or None, settings.triggers_file or None, settings.petrarch_vocabulary
+    )
+    return load_coder(settings.coder, files)
 
 
 def new_run_id(now: datetime | None = None) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from pipeline.coder import EventCoder, default_coder
+from pipeline.coding import EventCoder, default_coder
 from pipeline.records import Article, Entity, Event
 
 MAX_CHARS = 100_000  # longer bodies are tagged up to here; news articles are far shorter

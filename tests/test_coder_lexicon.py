@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.coder import EventCoder, default_coder
+from pipeline.coding import EventCoder, default_coder
 from pipeline.records import Event
 
 PUBLISHED = date(2025, 11, 2)
@@ -47,12 +47,12 @@ POSITIVE: list[tuple[str, tuple[str, str, str]]] = [
     ("India expressed solidarity with Bangladesh.", ("IND", "019", "BGD")),
     # 02 appeal
     ("Ukraine appealed for more air defence systems.", ("UKR", "0232", "*")),
-    ("Kenya asked the IMF for a new loan.", ("KEN", "023", "IGOIMF")),
+    ("Kenya asked the IMF for a new loan.", ("KEN", "023", "IGOBUSIMF")),
     ("Egypt pressed Israel to allow aid into Gaza.", ("EGY", "020", "ISR")),
     ("The UN called for the release of the hostages.", ("IGOUNO", "0253", "*")),
     ("South Korea requested military assistance from the United States.", ("KOR", "0232", "USA")),
     ("Lebanon sought financial help from France.", ("LBN", "023", "FRA")),
-    ("The EU urged Serbia and Kosovo to resume dialogue.", ("IGOEEC", "026", "SRB")),
+    ("The EU urged Serbia and Kosovo to resume dialogue.", ("IGOEUREEC", "026", "SRB")),
     # 03 express intent to cooperate
     ("Japan pledged $500 million in aid to Ukraine.", ("JPN", "033", "UKR")),
     ("Russia offered to mediate between Armenia and Azerbaijan.", ("RUS", "039", "ARM")),
@@ -80,7 +80,7 @@ POSITIVE: list[tuple[str, tuple[str, str, str]]] = [
     # 07 provide aid
     ("The United States sent $500 million in military aid to Ukraine.", ("USA", "072", "UKR")),
     ("Jordan airdropped food to Gaza.", ("JOR", "073", "PSE")),
-    ("The EU disbursed a loan to Egypt.", ("IGOEEC", "071", "EGY")),
+    ("The EU disbursed a loan to Egypt.", ("IGOEUREEC", "071", "EGY")),
     ("Greece sent rescue teams to Turkey.", ("GRC", "073", "TUR")),
     ("Germany provided humanitarian assistance to Sudan.", ("DEU", "073", "SDN")),
     ("Canada granted asylum to the Russian dissident.", ("CAN", "075", "RUSOPP")),
@@ -88,13 +88,13 @@ POSITIVE: list[tuple[str, tuple[str, str, str]]] = [
     # 08 yield
     ("Washington lifted sanctions on Syria.", ("USA", "085", "SYR")),
     ("Russia and Ukraine exchanged prisoners.", ("RUS", "084", "UKR")),
-    ("Iran allowed IAEA inspectors into the site.", ("IRN", "0862", "IGOIAE")),
+    ("Iran allowed IAEA inspectors into the site.", ("IRN", "0862", "IGOUNOIAE")),
     ("Russian troops pulled back from Kyiv.", ("RUSMIL", "087", "*")),
     ("The Ukrainian garrison surrendered to Russian forces.", ("UKRMIL", "0874", "RUSMIL")),
     ("Israel allowed aid trucks into Gaza.", ("ISR", "0863", "PSE")),
     ("Sri Lanka lifted the curfew.", ("LKA", "0813", "*")),
     # 09 investigate
-    ("The ICC is investigating war crimes in Ukraine.", ("IGOICC", "094", "UKR")),
+    ("The ICC is investigating war crimes in Ukraine.", ("IGOJUDICC", "094", "UKR")),
     ("The UN launched a probe into the strike.", ("IGOUNO", "090", "*")),
     ("The FBI looked into the bombing.", ("*", "090", "*")),
     # 10 demand
@@ -106,7 +106,7 @@ POSITIVE: list[tuple[str, tuple[str, str, str]]] = [
     ("Russia summoned the Finnish ambassador.", ("RUS", "114", "FINGOV")),
     ("South Africa filed a lawsuit against Israel.", ("ZAF", "115", "ISR")),
     ("Poland hit out at Germany over the pipeline.", ("POL", "111", "DEU")),
-    ("Hungary lashed out at the European Commission.", ("HUN", "111", "IGOEUC")),
+    ("Hungary lashed out at the European Commission.", ("HUN", "111", "IGOEUREEC")),
     ("China accused Canada of espionage.", ("CHN", "1125", "CAN")),
     # 12 reject
     ("Iran ruled out talks with the United States.", ("IRN", "125", "USA")),
@@ -117,7 +117,7 @@ POSITIVE: list[tuple[str, tuple[str, str, str]]] = [
     ("Trump threatened China with new tariffs.", ("USAGOV", "1312", "CHN")),
     ("North Korea threatened to attack South Korea.", ("PRK", "138", "KOR")),
     ("Iran vowed retaliation against Israel.", ("IRN", "138", "ISR")),
-    ("Russia issued a warning to NATO.", ("RUS", "130", "IGONAT")),
+    ("Russia issued a warning to NATO.", ("RUS", "130", "IGOWSTNAT")),
     # 14 protest
     ("Protesters picketed the Israeli embassy.", ("*", "141", "ISRGOV")),
     ("Dock workers went on strike.", ("*", "143", "*")),

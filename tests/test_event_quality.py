@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.coder import default_coder
+from pipeline.coding import default_coder
 from pipeline.evaluate import Scores, code_items, predicted_dicts, read_items, score
 
 GOLD = Path(__file__).parent / "data" / "events_gold.jsonl"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.coder import default_coder
+from pipeline.coding import default_coder
 from pipeline.records import Event
 
 SEED = (Path(__file__).parent / "data" / "seed_article.txt").read_text(encoding="utf-8")

@@ -1,10 +1,15 @@
 """Actor dictionaries: from a mention ("Chinese Defense Minister Dong Jun", "Beijing",
-"the Kremlin", "NATO") to a CAMEO-style actor code ("CHNMIL", "CHN", "RUS", "IGONAT").
+"the Kremlin", "NATO") to a CAMEO-style actor code ("CHNMIL", "CHN", "RUS", "IGOWSTNAT").
 
-The dictionaries are TSV files under pipeline/data/actors/ (see the README there); users
-extend them without touching code by pointing NEWS_ACTORS_DIR at a copy. Matching is
-longest-phrase-first over lower-cased tokens. An actor that cannot be resolved keeps its
-text and gets an empty code: it is never guessed.
+The dictionaries are TSV files under pipeline/data/actors/ (see the README there): the
+hand-written tables (countries, organisations, sectors, office_holders) and the tables
+generated from the Phoenix dictionaries (phoenix_actors, phoenix_sectors; see
+tools/convert_petrarch.py). Where both define a phrase, the hand-written entry wins; for
+a person, the hand-written terms of office win from the first of them on, and Phoenix's
+dated entries cover the years before. Users extend the tables without touching code by
+pointing NEWS_ACTORS_DIR at a copy. Matching is longest-phrase-first over lower-cased
+tokens. An actor that cannot be resolved keeps its text and gets an empty code: it is
+never guessed.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+ORG_ROOTS = {"IGO", "NGO", "IMG", "MNC"}  # code roots that are not countries
 _TOKEN = re.compile(r"[\w.'’-]+|[^\w\s]", re.UNICODE)
 
 
@@ -40,13 +46,17 @@ def tokens_of(text: str, *, lower: bool = True) -> tuple[str, ...]:
 class Entry:
     """What a dictionary phrase means."""
 
-    kind: str  # country | capital | demonym | metonym | org | person | sector
+    kind: str  # country | capital | place | demonym | metonym | org | person
     name: str  # normalised name
     country: str = ""
     sector: str = ""
-    code: str = ""  # full code for organisations (IGOUNO, ...)
+    code: str = ""  # full code for organisations (IGOUNO, ...) and Phoenix people
     start: date | None = None  # office-holders: term start
     end: date | None = None  # office-holders: term end (None: still in office)
+    source: str = "hand"  # hand | phoenix
+
+    def valid_on(self, when: date) -> bool:
+        return (self.start is None or self.start <= when) and (self.end is None or when <= self.end)
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,10 @@ def _split(value: str) -> list[str]:
 
 
 def _read_tsv(path: Path) -> list[dict[str, str]]:
+    """Rows of a TSV file with a header; lines starting with '#' are comments."""
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+        lines = (line for line in handle if not line.startswith("#"))
+        return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
 def _date(value: str) -> date | None:
@@ -80,6 +92,8 @@ class ActorDictionary:
         # Phrases written in capitals ("US", "WHO", "IT") match only when the mention is
         # in capitals too: "who met" is not the World Health Organization.
         self.caps_only: set[tuple[str, ...]] = set()
+        # Generated one-word phrases ("bush", "rice") match only a capitalised mention.
+        self.proper_only: set[tuple[str, ...]] = set()
         self.max_len = 1
         self._load()
 
@@ -87,6 +101,14 @@ class ActorDictionary:
         key = tokens_of(phrase)
         if not key:
             return
+        if entry.source != "hand":
+            known = self.phrases.get(key)
+            # A hand-written phrase keeps its meaning; a generated one only adds people
+            # (for their earlier terms) and phrases the hand-written tables lack.
+            if known and (entry.kind != "person" or any(e.kind != "person" for e in known)):
+                return
+            if len(key) == 1 and key not in self.phrases:
+                self.proper_only.add(key)
         bare = phrase.replace("the ", "").replace(".", "")
         if bare.isupper() and len(bare) <= 6 and key not in self.phrases:
             self.caps_only.add(key)
@@ -121,15 +143,49 @@ class ActorDictionary:
                     self.sectors[key] = row["code"].strip()
                     self.max_len = max(self.max_len, len(key))
         for row in _read_tsv(d / "office_holders.tsv"):
+            country = row["country"].strip()
+            # Officials of an organisation carry its code in the country column (IGOUNO).
+            org = country if country[:3] in ORG_ROOTS else ""
             entry = Entry(
                 "person",
                 row["name"].strip(),
-                country=row["country"].strip(),
+                country="" if org else country,
+                code=org,
                 sector=row["sector"].strip(),
                 start=_date(row.get("start", "")),
                 end=_date(row.get("end", "")),
             )
             for phrase in [row["name"], *_split(row.get("aliases", ""))]:
+                self._add(phrase, entry)
+        self._load_generated(d)
+
+    def _load_generated(self, d: Path) -> None:
+        sectors = d / "phoenix_sectors.tsv"
+        if sectors.is_file():
+            for row in _read_tsv(sectors):
+                for phrase in _split(row.get("terms", "")):
+                    key = tokens_of(phrase)
+                    if key and key not in self.sectors:
+                        self.sectors[key] = row["code"].strip()
+                        self.max_len = max(self.max_len, len(key))
+        actors = d / "phoenix_actors.tsv"
+        if not actors.is_file():
+            return
+        for row in _read_tsv(actors):
+            kind, code = row["kind"], row["code"]
+            entry = Entry(
+                kind if kind in {"person", "country", "place"} else "org",
+                row["name"],
+                country=row["country"],
+                sector=row["sector"],
+                code=code if kind not in {"country", "place"} else "",
+                start=_date(row["start"]),
+                end=_date(row["end"]),
+                source="phoenix",
+            )
+            if kind == "country" and code not in self.country_names:
+                self.country_names[code] = row["name"]
+            for phrase in [row["name"], *_split(row["aliases"])]:
                 self._add(phrase, entry)
 
     def match(self, toks: Sequence[str], original: Sequence[str] | None = None) -> list[Match]:
@@ -146,6 +202,13 @@ class ActorDictionary:
                     written = "".join(original[i : i + n]).replace(".", "")
                     if not written.isupper():
                         entries = None
+                if (
+                    entries
+                    and key in self.proper_only
+                    and original is not None
+                    and not original[i][:1].isupper()
+                ):
+                    entries = None
                 if entries:
                     # Several entries for one phrase: e.g. an office-holder with two terms.
                     out.extend(Match(i, i + n, e) for e in entries)
@@ -170,22 +233,29 @@ class ActorDictionary:
     def person_entries(self, entries: Iterable[Entry], when: date | None) -> Entry | None:
         """The office-holder entry valid on `when` (term start <= when <= term end).
 
-        Outside every term the person keeps their country but not the office's sector:
-        a former president is American, not the American government."""
-        entries = list(entries)
-        for entry in entries:
-            if entry.kind != "person":
-                continue
-            if when is None:
-                return entry
-            if (entry.start is None or entry.start <= when) and (
-                entry.end is None or when <= entry.end
-            ):
-                return entry
+        The hand-written table is newer: from a person's first hand-written term on, its
+        terms decide, and outside them the person is a former office-holder (country +
+        ELI, as Phoenix codes them). Before that, the Phoenix entries decide. A person
+        with no valid entry keeps their country, not an office."""
         people = [e for e in entries if e.kind == "person"]
-        if people:
-            return Entry("person", people[0].name, country=people[0].country)
-        return None
+        if not people:
+            return None
+        hand = [e for e in people if e.source == "hand"]
+        older = [e for e in people if e.source != "hand"]
+        if when is None:
+            return (hand or older)[0]
+        for entry in hand:
+            if entry.valid_on(when):
+                return entry
+        starts = [e.start for e in hand if e.start is not None]
+        if hand and starts and when >= min(starts):
+            return Entry("person", hand[0].name, country=hand[0].country, sector="ELI")
+        dated = [e for e in older if e.start or e.end]
+        for entry in [*dated, *(e for e in older if not (e.start or e.end))]:
+            if entry.valid_on(when):
+                return entry
+        first = people[0]
+        return Entry("person", first.name, country=first.country)
 
 
 def default_actors_dir() -> Path:

@@ -1,0 +1,215 @@
+"""Actor resolution: from the noun phrase of a source or target to an `Actor`, using the
+actor dictionaries, the document's memory of people, and the gazetteer.
+
+An actor that cannot be resolved keeps its text and gets an empty code: it is never
+guessed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from pipeline.coding.dictionary import ActorDictionary, Entry, tokens_of
+from pipeline.coding.lexicon import Lexicon
+from pipeline.coding.parse import actor_tokens, conjuncts, prep_objects
+from pipeline.gazetteer import load_gazetteer
+from pipeline.records import Actor
+
+
+class ActorResolver:
+    def __init__(self, dictionary: ActorDictionary, lex: Lexicon) -> None:
+        self.dictionary = dictionary
+        self.lex = lex
+
+    def resolve_actors(self, head: Any, when: date | None, memory: dict[str, Entry]) -> list[Actor]:
+        """Usually one actor; "Russian and Ukrainian envoys" gives one per country."""
+        base = self.resolve_actor(head, when, memory)
+        coordinated = [
+            a for a in head.children
+            if a.dep_ == "amod" and any(x.dep_ == "conj" for x in a.children)
+        ]  # fmt: skip
+        adjectives = [c for a in coordinated for c in conjuncts(a)]
+        if len(adjectives) < 2:
+            return [base]
+        out: list[Actor] = []
+        sent_start = head.sent.start_char
+        for adj in adjectives:
+            hits = self.dictionary.match(tokens_of(adj.text), tokens_of(adj.text, lower=False))
+            country = next((h.entry.country for h in hits if h.entry.kind == "demonym"), "")
+            if not country:
+                return [base]
+            out.append(
+                dataclasses.replace(
+                    base,
+                    name=self.dictionary.country_names.get(country, adj.text),
+                    code=country + base.sector,
+                    country=country,
+                    text=f"{adj.text} {head.text}",
+                    start_char=adj.idx - sent_start,
+                    end_char=head.idx + len(head.text) - sent_start,
+                )
+            )
+        return out
+
+    def resolve_actor(self, head: Any, when: date | None, memory: dict[str, Entry]) -> Actor:
+        toks = actor_tokens(head)
+        sent_start = head.sent.start_char
+        text = head.doc.text[toks[0].idx : toks[-1].idx + len(toks[-1].text)]
+        start, end = toks[0].idx - sent_start, toks[-1].idx + len(toks[-1].text) - sent_start
+        words = tokens_of(text)
+        matches = self.dictionary.match(words, tokens_of(text, lower=False))
+        country = sector = code = name = ""
+        person: Entry | None = None
+        for m in matches:
+            entry = m.entry
+            if entry.kind == "person":
+                if person is None:
+                    person = self.dictionary.person_entries(
+                        [x.entry for x in matches if x.start == m.start], when
+                    )
+                continue
+            # The leftmost mention decides: "Ukraine's bid to join the EU" is Ukraine,
+            # "the EU's envoy to Ukraine" is the EU.
+            if entry.kind == "org" and not code and not country:
+                code, name = entry.code, entry.name
+                country = entry.country
+            elif (
+                entry.kind in {"country", "capital", "place", "demonym", "metonym"} and not country
+            ):
+                country, name = entry.country, name or entry.name
+        person_names = [
+            e.text
+            for e in head.doc.ents
+            if e.label_ == "PERSON" and toks[0].i <= e.start < e.end <= toks[-1].i + 1
+        ]
+        if person is not None:
+            country = country or person.country
+            sector = person.sector
+            name = person.name
+            if person.code and not person.country and not country:
+                code = person.code  # an organisation's official: "IAEA chief Grossi"
+        elif person_names:
+            surname = tokens_of(person_names[-1])
+            remembered = memory.get(" ".join(surname)) or next(
+                (memory[part] for part in surname if part in memory), None
+            )
+            if remembered and not country and not code:
+                country, sector, name = remembered.country, remembered.sector, remembered.name
+                code = remembered.code
+        if not sector and not code:
+            sector = self.dictionary.sector_of(words)
+        if sector and not country and not code and person is None:
+            for place in prep_objects(head, ["in"]):
+                ent = next((e for e in head.doc.ents if e.start <= place.i < e.end), None)
+                phrase = ent.text if ent is not None else place.text
+                where = tokens_of(phrase)
+                hits = self.dictionary.match(where, tokens_of(phrase, lower=False))
+                country = next(
+                    (
+                        h.entry.country
+                        for h in hits
+                        if h.entry.kind in {"country", "capital", "place"}
+                    ),
+                    "",
+                )
+                if not country and ent is not None and ent.label_ == "GPE":
+                    # "civilians in Douma": a city the gazetteer knows gives its country.
+                    found = load_gazetteer().locate(ent.text)
+                    country = found.country if found and found.kind == "city" else ""
+                if country:
+                    break
+        if person is None and person_names and not name:
+            name = " ".join(tokens_of(person_names[-1])).title()
+        if person_names and (country or code):
+            entry = Entry("person", name or person_names[-1], country=country, sector=sector,
+                          code=code)  # fmt: skip
+            full = tokens_of(person_names[-1])
+            if full:
+                memory[" ".join(full)] = entry
+                for part in full:  # "Hegseth", and "Wang" of "Wang Yi"
+                    memory.setdefault(part, entry)
+        if code:
+            final = code
+        elif country:
+            final = country + sector
+        else:
+            final = ""
+        if not name:
+            name = self.dictionary.country_names.get(country, "") or text
+        return Actor(
+            text=text,
+            name=name,
+            code=final,
+            country=country,
+            sector=sector if final and not code else "",
+            start_char=start,
+            end_char=end,
+        )
+
+    def domestic(
+        self, target: Actor, sources: list[tuple[Any, Actor]], place_country: str | None
+    ) -> Actor:
+        """A target named only by its role ("arrested opposition activists", "shelled
+        civilians") belongs to the country where the event happened, else to the
+        source's own country: such events are domestic unless a place says otherwise."""
+        if target.code:
+            return target
+        sector = self.dictionary.sector_of(tokens_of(target.text))
+        if sector not in self.lex.domestic_sectors:
+            return target
+        countries = {a.country for _, a in sources if a.country}
+        country = place_country or (countries.pop() if len(countries) == 1 else "")
+        if not country:
+            return target
+        return dataclasses.replace(target, code=country + sector, country=country,
+                                   sector=sector)  # fmt: skip
+
+    def inner_actor(self, head: Any, actor: Actor, when: date | None,
+                     memory: dict[str, Entry]) -> Actor:  # fmt: skip
+        """An unresolved target phrase stands for the first actor named inside it:
+        "restoring dialogue with North Korea", "abuses by Iranian security forces"."""
+        for tok in head.subtree:
+            if tok is head or tok.ent_type_ not in {"GPE", "NORP", "ORG", "PERSON"}:
+                continue
+            if tok.ent_iob_ != "B":
+                continue
+            ent = next(e for e in head.doc.ents if e.start == tok.i)
+            inner = self.resolve_actor(ent.root, when, memory)
+            if inner.code:
+                return inner
+        return actor
+
+    def counterpart(
+        self, head: Any, sources: list[tuple[Any, Actor]], when: date | None,
+        memory: dict[str, Entry],
+    ) -> Actor | None:  # fmt: skip
+        """ "accusing its rival": the other country named earlier in the same sentence."""
+        if head.lemma_.lower() not in self.lex.counterparts or not any(
+            c.dep_ == "poss" and c.lower_ in {"its", "their"} for c in head.children
+        ):
+            return None
+        own = {a.country for _, a in sources}
+        for ent in reversed([e for e in head.sent.ents if e.end <= head.i]):
+            if ent.label_ not in {"GPE", "NORP"}:
+                continue
+            actor = self.resolve_actor(ent.root, when, memory)
+            if actor.country and actor.country not in own:
+                sent_start = head.sent.start_char
+                return dataclasses.replace(
+                    actor,
+                    text=head.doc.text[head.left_edge.idx : head.idx + len(head.text)],
+                    start_char=head.left_edge.idx - sent_start,
+                    end_char=head.idx + len(head.text) - sent_start,
+                )
+        return None
+
+    def is_actor_like(self, head: Any, actor: Actor) -> bool:
+        if actor.code:
+            return True
+        if head.lower_ in self.lex.pronouns:
+            return False
+        if self.dictionary.sector_of(tokens_of(head.text)):  # "gunmen", "protesters"
+            return True
+        return any(t.ent_type_ in self.lex.actor_labels for t in actor_tokens(head))

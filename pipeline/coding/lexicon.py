@@ -1,0 +1,55 @@
+"""The coder's word lists, read from pipeline/data/coder/lexicon.json.
+
+Grammar (dependency labels) stays in code; words live in data, so a user can extend a
+list by pointing `lexicon_file` at a copy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    intent_codes: dict[str, str]  # root of an announced act -> its 03 intent code
+    not_target_labels: frozenset[str]  # entity labels that are never actors
+    actor_labels: frozenset[str]  # entity labels that can be actors
+    future_aux: frozenset[str]
+    hypothetical_aux: frozenset[str]
+    intent_verbs: frozenset[str]  # "plans to", "intends to": the complement is intended
+    reporting_verbs: frozenset[str]
+    content_verbs: frozenset[str]  # what they report is not itself an event
+    pronouns: frozenset[str]
+    personal_pronouns: frozenset[str]
+    relative_pronouns: frozenset[str]
+    domestic_sectors: frozenset[str]  # roles that belong to the country where they act
+    counterparts: frozenset[str]  # "its rival": the other country of the sentence
+    magnitudes: dict[str, int]  # "hundreds" -> 200, for object_min_count
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Lexicon:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                raise ValueError(f"lexicon: missing key {f.name!r}")
+            raw = data[f.name]
+            values[f.name] = dict(raw) if isinstance(raw, dict) else frozenset(raw)
+        return cls(**values)
+
+
+def default_lexicon_path() -> Path:
+    return Path(str(resources.files("pipeline") / "data" / "coder" / "lexicon.json"))
+
+
+@cache
+def load_lexicon(path: str | None = None) -> Lexicon:
+    file = Path(path) if path else default_lexicon_path()
+    try:
+        return Lexicon.from_dict(json.loads(file.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"{file}: bad lexicon: {exc}") from exc

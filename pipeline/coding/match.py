@@ -1,0 +1,144 @@
+"""Candidate matching: which tokens of a sentence trigger which rule, with the parse
+positions of their source and target.
+
+`RuleIndex` holds the rules by lemma; `match_events` reads one sentence and yields
+`Candidate`s. Turning candidates into events (actors, modality, codes) is
+`pipeline.coding.assemble`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.coding.dictionary import ActorDictionary, tokens_of
+from pipeline.coding.lexicon import Lexicon
+from pipeline.coding.parse import (
+    actor_tokens,
+    children,
+    conjuncts,
+    deep_prep_objects,
+    direct_objects,
+    prep_objects,
+    subject,
+)
+from pipeline.coding.rules import Rule, TokenView, rule_matches
+
+
+@dataclass
+class Candidate:
+    rule: Rule
+    trigger: Any
+    sources: list[Any]
+    targets: list[Any]
+    passive: bool
+    pair: bool = False  # "meeting between A and B": sources are both parties
+
+
+class RuleIndex:
+    """Trigger rules by lemma ("lemma particle" for phrasal verbs), in two tiers: the
+    hand-written rules, then the generated ones (PETRARCH-2). A token is coded by the
+    most specific matching rule of the first tier that has one, so a hand-written rule
+    always wins over a generated one for the same word."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = list(rules)
+        self.tiers: tuple[dict[str, list[Rule]], ...] = ({}, {})
+        for rule in self.rules:
+            tier = self.tiers[0 if rule.source == "hand" else 1]
+            for lemma in rule.lemmas:
+                tier.setdefault(lemma, []).append(rule)
+
+    def candidates_for(self, tok: Any) -> list[list[Rule]]:
+        lemma = tok.lemma_.lower()
+        particles = [f"{lemma} {p.lower_}" for p in tok.children if p.dep_ == "prt"]
+        preps = [f"{lemma} {p.lower_}" for p in tok.children if p.dep_ == "prep"]
+        out = []
+        for tier in self.tiers:
+            rules = [r for key in particles for r in tier.get(key, [])]
+            if not rules:
+                rules = tier.get(lemma) or tier.get(tok.lower_) or []
+                rules = rules + [r for key in preps for r in tier.get(key, [])]
+            if rules:
+                out.append(rules)
+        return out
+
+
+def best_rule(
+    tok: Any, tiers: Sequence[Sequence[Rule]], lex: Lexicon, actors: ActorDictionary
+) -> tuple[Rule, Any] | None:
+    """The most specific rule whose conditions hold at `tok`, with its clause head, from
+    the first tier that has one."""
+    views: dict[int, TokenView] = {}
+    for rules in tiers:
+        # Most specific first; among equals, the earlier rule in the file.
+        for rule in sorted(rules, key=lambda r: -r.specificity):
+            ok, clause = rule_matches(rule, tok, lex, views)
+            if not ok:
+                continue
+            if rule.subject_sector is not None:
+                heads = subject(clause, lex)[0]
+                sectors = {
+                    actors.sector_of(tokens_of(" ".join(t.text for t in actor_tokens(h))))
+                    for h in heads
+                }
+                if not sectors & rule.subject_sector:
+                    continue
+            return rule, clause
+    return None
+
+
+def find_targets(tok: Any, clause: Any, rule: Rule, lex: Lexicon) -> list[Any]:
+    """Target heads from the rule's slots, in order: the first slot that holds one wins."""
+    for slot in rule.target:
+        if slot == "dobj":
+            found = direct_objects(tok)
+        elif slot == "dative":
+            found = children(tok, {"dative"})
+        elif slot == "poss":
+            found = [p for o in direct_objects(tok) for p in children(o, {"poss"})]
+        else:
+            found = prep_objects(tok, [slot])
+            if not found and clause is not tok:
+                found = prep_objects(clause, [slot])
+            if not found:
+                for o in direct_objects(tok):
+                    found = prep_objects(o, [slot])
+                    if found:
+                        break
+        found = [f for f in found if f.ent_type_ not in lex.not_target_labels]
+        if found:
+            return found
+    return deep_prep_objects(tok, [t for t in rule.target if t not in {"dobj", "dative", "poss"}])
+
+
+def match_events(
+    sent: Any, index: RuleIndex, lex: Lexicon, actors: ActorDictionary
+) -> Iterator[Candidate]:
+    for tok in sent:
+        tiers = index.candidates_for(tok)
+        if not tiers:
+            continue
+        best = best_rule(tok, tiers, lex, actors)
+        if best is None or best[0].cameo is None:
+            continue  # no rule, or a no-event rule ("an earthquake killed ...")
+        rule, clause = best
+        if rule.between:
+            parties = prep_objects(tok, ["between"])
+            heads = [c for p in parties for c in conjuncts(p)]
+            yield Candidate(rule, tok, heads, [], False, pair=True)
+            continue
+        subjects, passive = subject(clause, lex)
+        targets: list[Any] = []
+        if passive:
+            # "X was attacked by Y": the passive subject is the target.
+            targets = subjects
+            subjects = prep_objects(clause, ["by"]) or [
+                o for p in clause.children if p.dep_ == "prep"
+                for pobj in children(p, {"pobj"})
+                for o in prep_objects(pobj, ["by"])
+            ]  # fmt: skip
+        else:
+            targets = find_targets(tok, clause, rule, lex)
+        yield Candidate(rule, tok, subjects, targets, passive)

@@ -1,0 +1,96 @@
+"""How, where and when: an event's modality, its place and its date.
+
+Modality comes from negation, future and modal auxiliaries and intent verbs; the place
+from a GPE/LOC/FAC attached by "in" or "at" (through the gazetteer); the date from a DATE
+entity in the trigger's clause (through `pipeline.timex`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pipeline.coding.dictionary import ActorDictionary, tokens_of
+from pipeline.coding.lexicon import Lexicon
+from pipeline.coding.parse import children, prep_objects
+from pipeline.gazetteer import Place, load_gazetteer
+from pipeline.timex import resolve_date
+
+
+class Circumstances:
+    def __init__(self, dictionary: ActorDictionary, lex: Lexicon) -> None:
+        self.dictionary = dictionary
+        self.lex = lex
+
+    def modality(self, tok: Any, clause: Any) -> tuple[str, float]:
+        heads = {tok, clause}
+        # "had no intention of attacking": a "no" on a governing noun negates the clause.
+        heads |= {a for a in list(tok.ancestors)[:3] if a.pos_ == "NOUN"}
+        children = [c for h in heads for c in h.children]
+        if any(c.dep_ == "neg" for c in children) or any(
+            c.dep_ == "det" and c.lower_ in {"no"} for c in children
+        ):
+            return "negated", 0.8
+        aux = {c.lower_ for c in children if c.dep_ in {"aux", "auxpass"}}
+        if aux & self.lex.future_aux:
+            return "intended", 0.8
+        if clause.dep_ == "xcomp" and clause.head.lemma_.lower() in self.lex.intent_verbs:
+            return "intended", 0.75
+        if "would" in aux and clause.head.lemma_.lower() in self.lex.reporting_verbs:
+            return "intended", 0.7
+        if aux & self.lex.hypothetical_aux:
+            return "hypothetical", 0.5
+        if any(c.dep_ == "mark" and c.lower_ in {"if", "unless"} for c in children):
+            return "hypothetical", 0.5
+        return "asserted", 0.9
+
+    def place(self, tok: Any, clause: Any) -> tuple[str | None, Place | None, str | None]:
+        """The place named for the event: its text, gazetteer entry and country."""
+        heads = [tok, clause]
+        # "met ... on the sidelines of the summit in Malaysia": look one or two
+        # prepositional phrases down as well.
+        for head in (tok, clause):
+            for prep in head.children:
+                if prep.dep_ == "prep":
+                    for pobj in children(prep, {"pobj"}):
+                        heads.append(pobj)
+                        heads.extend(
+                            o for p2 in pobj.children if p2.dep_ == "prep"
+                            for o in children(p2, {"pobj"})
+                        )  # fmt: skip
+        for head in heads:
+            for pobj in prep_objects(head, ["in", "at"]):
+                ents = [e for e in pobj.doc.ents if e.start <= pobj.i < e.end]
+                if not ents or ents[0].label_ not in {"GPE", "LOC", "FAC"}:
+                    continue
+                text = ents[0].text
+                hits = self.dictionary.match(tokens_of(text), tokens_of(text, lower=False))
+                kinds = {h.entry.kind: h.entry.country for h in hits}
+                gazetteer = load_gazetteer()
+                if "country" in kinds:
+                    return text, gazetteer.country(kinds["country"]), kinds["country"]
+                hint = kinds.get("capital") or kinds.get("place")
+                found = gazetteer.locate(text, hint)
+                return text, found, hint or (found.country if found else None)
+        return None, None, None
+
+    @staticmethod
+    def when(
+        tok: Any, clause: Any, published: date | None, future: bool
+    ) -> tuple[date | None, str, str]:
+        if published is None:
+            return None, "none", ""
+        ids = {t.i for h in {tok, clause} for t in h.subtree}
+        for ent in tok.sent.ents:
+            if ent.label_ != "DATE" or ent.root.i not in ids:
+                continue
+            # Dates inside another clause (a relative clause, say) belong to that clause.
+            if any(
+                a.dep_ in {"relcl", "ccomp"} and a.i in ids and a not in {tok, clause}
+                for a in ent.root.ancestors
+            ):
+                continue
+            resolved = resolve_date(ent.text, published, future=future)
+            if resolved:
+                return resolved[0], "text", resolved[1]
+        return published, "published", "day"

@@ -1,0 +1,152 @@
+"""Reading spaCy's dependency parse: the grammar the coder relies on.
+
+Pure functions over tokens. Dependency labels are grammar and live here; words live in
+the lexicon (pipeline/data/coder/lexicon.json) and are passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pipeline.coding.lexicon import Lexicon
+
+SUBJ = {"nsubj"}
+PASS_SUBJ = {"nsubjpass"}
+# A complement or modifier clause inherits the subject of the clause it hangs from.
+INHERIT = {"xcomp", "advcl", "conj", "pcomp", "prep", "acl", "ccomp", "relcl", "acomp"}
+# What is not part of an actor's noun phrase.
+ACTOR_DROP = {"relcl", "acl", "advcl", "conj", "cc", "punct", "ccomp", "xcomp", "prep"}
+ACTOR_PREPS = {"of", "for", "from"}
+
+
+def children(tok: Any, deps: set[str]) -> list[Any]:
+    return [c for c in tok.children if c.dep_ in deps]
+
+
+def conjuncts(tok: Any) -> list[Any]:
+    """The token and the tokens coordinated with it ("the US and China")."""
+    out = [tok]
+    for c in tok.children:
+        if c.dep_ == "conj":
+            out.extend(conjuncts(c))
+    return out
+
+
+def actor_tokens(head: Any) -> list[Any]:
+    """The noun phrase of an actor head: modifiers, compounds, appositives, possessives and
+    "of"/"for" phrases, without clauses or coordinated siblings."""
+    keep: list[Any] = []
+
+    def walk(t: Any) -> None:
+        keep.append(t)
+        for c in t.children:
+            if c.dep_ in ACTOR_DROP and not (c.dep_ == "prep" and c.lower_ in ACTOR_PREPS):
+                continue
+            walk(c)
+
+    walk(head)
+    return sorted(keep, key=lambda t: t.i)
+
+
+def prep_objects(tok: Any, preps: Iterable[str]) -> list[Any]:
+    wanted = set(preps)
+    out: list[Any] = []
+    for prep in tok.children:
+        # The small model often labels a "to" phrase as a dative ("issued a warning to
+        # NATO", "offered condolences to Turkey"); it is a prepositional target all the same.
+        if prep.dep_ in {"prep", "agent", "dative"} and prep.lower_ in wanted:
+            out.extend(children(prep, {"pobj", "pcomp"}))
+    return out
+
+
+def deep_prep_objects(tok: Any, preps: Sequence[str], depth: int = 3) -> list[Any]:
+    """A prepositional target further down: "sever what little ties it had with X"."""
+    if not preps:
+        return []
+    frontier = [c for c in tok.children if c.dep_ in {"dobj", "ccomp", "relcl", "acl"}]
+    for _ in range(depth):
+        nxt: list[Any] = []
+        for t in frontier:
+            found = prep_objects(t, preps)
+            if found:
+                return found
+            nxt.extend(c for c in t.children if c.dep_ in {"dobj", "ccomp", "relcl", "acl"})
+        frontier = nxt
+    return []
+
+
+def subject(tok: Any, lex: Lexicon, depth: int = 0) -> tuple[list[Any], bool]:
+    """Subject heads of a trigger and whether the clause is passive. Participles and
+    complements inherit the subject of the clause they hang from; a relative pronoun
+    ("the leaders, who met") stands for its antecedent; a personal pronoun in reported
+    speech ("Trump announced that he would visit") stands for the reporter."""
+    for deps, passive in ((SUBJ, False), (PASS_SUBJ, True)):
+        subj = children(tok, deps)
+        if not subj:
+            continue
+        if subj[0].lower_ in lex.relative_pronouns and tok.dep_ == "relcl":
+            return [tok.head], passive
+        if (
+            subj[0].lower_ in lex.personal_pronouns
+            and tok.dep_ == "ccomp"
+            and tok.head.lemma_.lower() in lex.reporting_verbs
+        ):
+            reporter = children(tok.head, SUBJ)
+            if reporter and reporter[0].lower_ not in lex.pronouns:
+                return reporter, passive
+        return subj, passive
+    if depth < 4 and tok.dep_ in INHERIT and tok.head is not tok:
+        if tok.dep_ == "relcl":
+            return [tok.head], False
+        if tok.head.dep_ in SUBJ:  # a modifier hanging off the subject itself
+            return [tok.head], False
+        return subject(tok.head, lex, depth + 1)
+    # "took steps ..., including easing tariffs": climb from a noun to its verb.
+    if depth < 4 and tok.dep_ in {"dobj", "pobj"} and tok.head is not tok:
+        return subject(tok.head, lex, depth + 1)
+    return [], False
+
+
+def lemmas(tokens: Iterable[Any]) -> set[str]:
+    return {t.lemma_.lower() for t in tokens} | {t.lower_ for t in tokens}
+
+
+def direct_objects(tok: Any) -> list[Any]:
+    objs = children(tok, {"dobj", "attr", "oprd"})
+    if not objs:
+        # Free relatives parse as a clause: "sever [what little ties it had]".
+        for comp in children(tok, {"ccomp"}):
+            objs.extend(o for o in children(comp, {"dobj"}) if o.i < comp.i)
+    # Phrasal and light-verb objects: "cut off ties", "take steps"
+    for prt in children(tok, {"prt"}):
+        objs.extend(children(prt, {"pobj"}))
+    return objs
+
+
+def object_count(tok: Any, lex: Lexicon) -> int:
+    """How many the object counts: "at least 200 villagers", "hundreds of thousands"."""
+    best = 0
+    for obj in direct_objects(tok):
+        value = 0
+        for t in obj.subtree:
+            word = t.lower_.replace(",", "")
+            if word.isdigit():
+                value = max(value, int(word))
+            elif word in lex.magnitudes:
+                value = value * lex.magnitudes[word] if value else lex.magnitudes[word]
+        best = max(best, value)
+    return best
+
+
+def reported_content(tok: Any, lex: Lexicon) -> bool:
+    """The content of an accusation or a denial is not itself an event: "accused Kyiv of
+    attacking the plant", "denied that its army had shelled civilians"."""
+    node = tok
+    for _ in range(3):
+        if node.dep_ not in {"pcomp", "ccomp", "pobj", "prep", "xcomp"} or node.head is node:
+            return False
+        node = node.head
+        if node.lemma_.lower() in lex.content_verbs:
+            return True
+    return False

@@ -1,0 +1,107 @@
+"""The rule coder: trigger rules over spaCy's dependency parse, with actor dictionaries.
+
+Components, each in its own module: rules (rule loading and conditions), match
+(candidate matching), actors and dictionary (actor resolution), modality (how, where and
+when), assemble (candidates to `Event` records). This module ties them together and
+stamps the version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pipeline.coding.assemble import Assembler
+from pipeline.coding.base import CoderFiles, register
+from pipeline.coding.codes import CodeInfo, default_codes_path, load_codes
+from pipeline.coding.dictionary import ActorDictionary, Entry, load_actor_dictionary
+from pipeline.coding.lexicon import Lexicon, default_lexicon_path, load_lexicon
+from pipeline.coding.match import RuleIndex
+from pipeline.coding.rules import Rule, default_rules_path, generated_rules_path, load_rules
+from pipeline.records import Event
+
+# The coder's own version. Events record it plus a digest of every data file that
+# affects coding, so any edit to the data changes the version stamped on new events.
+CODER_VERSION = "rules-0.4"
+
+
+class RuleCoder:
+    name = "rules"
+
+    def __init__(
+        self,
+        rules: list[Rule] | None = None,
+        dictionary: ActorDictionary | None = None,
+        codes: dict[str, CodeInfo] | None = None,
+        lexicon: Lexicon | None = None,
+        version: str = CODER_VERSION,
+    ) -> None:
+        self.rules = rules if rules is not None else load_rules()
+        self.dictionary = dictionary or load_actor_dictionary()
+        self.codes = codes or load_codes()
+        self.lexicon = lexicon or load_lexicon()
+        used = {c for r in self.rules for c in (r.cameo, r.reverse, r.intent) if c}
+        unknown = sorted(used - set(self.codes))
+        if unknown:
+            raise ValueError(f"trigger rules use CAMEO codes missing from the table: {unknown}")
+        self.index = RuleIndex(self.rules)
+        self.assembler = Assembler(self.index, self.dictionary, self.lexicon, self.codes, version)
+
+    @property
+    def version(self) -> str:
+        return self.assembler.version
+
+    @version.setter
+    def version(self, value: str) -> None:
+        self.assembler.version = value
+
+    def code_doc(self, doc: Any, *, article_id: str, published: date | None) -> list[Event]:
+        memory: dict[str, Entry] = {}
+        events: list[Event] = []
+        for idx, sent in enumerate(doc.sents):
+            events.extend(
+                self.assembler.code_sentence(
+                    sent,
+                    article_id=article_id,
+                    sentence_idx=idx,
+                    published=published,
+                    memory=memory,
+                    first_idx=len(events),
+                )
+            )
+        return events
+
+
+def data_digest(paths: Iterable[Path]) -> str:
+    h = hashlib.sha1()
+    for path in sorted(paths):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:8]
+
+
+@cache
+def load_rule_coder(
+    actors_dir: str | None = None, rules_file: str | None = None, petrarch: bool = True
+) -> RuleCoder:
+    """A rule coder from the shipped data files, or from a user's copies of them."""
+    rules_paths = [Path(rules_file) if rules_file else default_rules_path()]
+    if petrarch:
+        rules_paths.append(generated_rules_path())
+    dictionary = load_actor_dictionary(actors_dir)
+    coder = RuleCoder([r for p in rules_paths for r in load_rules(p)], dictionary)
+    files = [*rules_paths, default_lexicon_path(), default_codes_path(),
+             *dictionary.directory.glob("*.tsv")]  # fmt: skip
+    coder.version = f"{CODER_VERSION}+{data_digest(files)}"
+    return coder
+
+
+@register("rules")
+def _rules(files: CoderFiles) -> RuleCoder:
+    return load_rule_coder(
+        files.actors_dir or None, files.triggers_file or None, files.petrarch_vocabulary
+    )
