@@ -59,7 +59,10 @@ class Gazetteer:
         return self.countries.get(iso3)
 
 
+def default_gazetteer_path() -> Path:
+    return Path(str(resources.files("pipeline") / "data" / "gazetteer" / "places.tsv.gz"))
+
+
 @cache
 def load_gazetteer() -> Gazetteer:
-    path = Path(str(resources.files("pipeline") / "data" / "gazetteer" / "places.tsv.gz"))
-    return Gazetteer(path)
+    return Gazetteer(default_gazetteer_path())

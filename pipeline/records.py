@@ -154,6 +154,12 @@ class Event:
     latitude: float | None = None
     longitude: float | None = None
     coder_version: str = ""
+    # False for a second reading the conventions keep beside the primary one ("agreed to
+    # lift sanctions": the intent is primary, the lifting a second reading).
+    is_primary: bool = True
+    # background (history dated by a past year or war), no_actor (neither actor is a
+    # country, an organisation or a group), second_reading
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

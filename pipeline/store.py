@@ -221,6 +221,8 @@ _EVENT_FIELDS = [
     "latitude",
     "longitude",
     "coder_version",
+    "is_primary",
+    "flags",
 ]
 
 
@@ -238,6 +240,7 @@ def event_row(event: Event) -> dict[str, Any]:
             row[f"{role}_{column}"] = getattr(actor, name) if actor is not None else None
     for name in _EVENT_FIELDS:
         row[name] = getattr(event, name)
+    row["flags"] = list(event.flags)
     return row
 
 
@@ -323,6 +326,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "confidence": "double", "event_date": "date", "date_source": "varchar",
         "date_precision": "varchar", "location": "varchar", "location_country": "varchar",
         "latitude": "double", "longitude": "double", "coder_version": "varchar",
+        "is_primary": "boolean", "flags": "varchar[]",
     },
 }  # fmt: skip
 

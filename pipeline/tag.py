@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from pipeline.coding import EventCoder, default_coder
+from pipeline.coding.segment import add_line_breaks
 from pipeline.records import Article, Entity, Event
 
 MAX_CHARS = 100_000  # longer bodies are tagged up to here; news articles are far shorter
@@ -28,10 +29,12 @@ class ModelNotInstalled(RuntimeError):
 
 @cache
 def load_nlp(model: str) -> Any:
+    """The spaCy pipeline, with a sentence boundary at every line break (the coder's
+    segmentation, pipeline.coding.segment)."""
     import spacy
 
     try:
-        return spacy.load(model)
+        return add_line_breaks(spacy.load(model))
     except OSError as exc:
         raise ModelNotInstalled(
             f"spaCy model {model!r} is not installed. Install it with "

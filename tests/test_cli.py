@@ -179,11 +179,33 @@ def test_code_text_prints_a_table(capsys: Any, nlp: Any) -> None:
     assert "CHN" in out and "112" in out and "USA" in out
 
 
-def test_code_bad_input_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
+def test_code_skips_bad_lines_with_their_numbers_and_codes_the_rest(
+    tmp_path: Path, capsys: Any
+) -> None:
     src = tmp_path / "in.jsonl"
-    src.write_text('{"id": 1, "text": "fine"}\n{"id": 2}\n')
-    code, _, err = _run(capsys, "code", "--input", str(src))
-    assert code == 2 and f"{src}:2" in err and "'text'" in err
+    src.write_text(
+        '{"id": 1, "text": "Russia attacked Ukraine.", "date": "2025-11-02"}\n'
+        "{not json\n"
+        '{"id": 3, "text": "Iran condemned Israel.", "date": "2025-02-30"}\n'
+        '{"id": 4}\n'
+        '{"id": 5, "text": "Beijing accused Washington of meddling."}\n'
+    )
+    code, out, err = _run(capsys, "code", "--input", str(src))
+    assert code == 1  # some lines were skipped
+    assert f"{src}:2: not valid JSON" in err
+    assert f"{src}:3: 'date' must be YYYY-MM-DD" in err
+    assert f"{src}:4: expected an object with a 'text' string" in err
+    coded = [json.loads(line) for line in out.splitlines()]
+    assert [c["id"] for c in coded] == [1, 5]
+    assert coded[0]["events"][0]["cameo"] == "190"
+    assert coded[1]["events"][0]["source_actor"] == "CHN"
+
+
+def test_code_all_good_lines_exit_zero(tmp_path: Path, capsys: Any) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "Russia attacked Ukraine."}\n')
+    code, _, _ = _run(capsys, "code", "--input", str(src))
+    assert code == 0
 
 
 def test_eval_events_prints_levels_and_roots(tmp_path: Path, capsys: Any, nlp: Any) -> None:

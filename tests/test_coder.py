@@ -107,10 +107,16 @@ def test_capitalised_acronyms_only(nlp: Any, coder: EventCoder) -> None:
 
 
 def test_unresolved_actor_keeps_text_and_empty_code(nlp: Any, coder: EventCoder) -> None:
-    events = code(nlp, coder, "Russia accused the rebels' new spokesman of lying.")
+    events = code(nlp, coder, "Russia accused a man called Zorkin of lying.")
     assert events and events[0].source.code == "RUS"
     assert events[0].target is not None
-    assert events[0].target.code == "" and "spokesman" in events[0].target.text
+    assert events[0].target.code == "" and events[0].target.text == "a man"
+
+
+def test_role_only_actor_is_written_with_dashes(nlp: Any, coder: EventCoder) -> None:
+    events = code(nlp, coder, "Insurgents ambushed a convoy of Chinese engineers.")
+    assert events and events[0].source.code == "---REB" and events[0].source.country == ""
+    assert events[0].target is not None and events[0].target.code.startswith("CHN")
 
 
 def test_event_dates_and_places(nlp: Any, coder: EventCoder) -> None:

@@ -48,7 +48,7 @@ POSITIVE: list[tuple[str, tuple[str, str, str]]] = [
     # 02 appeal
     ("Ukraine appealed for more air defence systems.", ("UKR", "0232", "*")),
     ("Kenya asked the IMF for a new loan.", ("KEN", "023", "IGOBUSIMF")),
-    ("Egypt pressed Israel to allow aid into Gaza.", ("EGY", "020", "ISR")),
+    ("Egypt pressed Israel to allow aid into Gaza.", ("EGY", "0255", "ISR")),
     ("The UN called for the release of the hostages.", ("IGOUNO", "0253", "*")),
     ("South Korea requested military assistance from the United States.", ("KOR", "0232", "USA")),
     ("Lebanon sought financial help from France.", ("LBN", "023", "FRA")),
@@ -99,7 +99,7 @@ POSITIVE: list[tuple[str, tuple[str, str, str]]] = [
     ("The FBI looked into the bombing.", ("*", "090", "*")),
     # 10 demand
     ("Iran demanded an apology from Britain.", ("IRN", "100", "GBR")),
-    ("China ordered Japan to withdraw its warships.", ("CHN", "100", "JPN")),
+    ("China ordered Japan to withdraw its warships.", ("CHN", "1056", "JPN")),
     ("Turkey pressured Sweden to extradite the activists.", ("TUR", "100", "SWE")),
     ("Ukraine demanded the withdrawal of Russian troops.", ("UKR", "1056", "RUSMIL")),
     # 11 disapprove

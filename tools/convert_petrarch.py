@@ -279,8 +279,9 @@ def plural(word: str) -> str:
     return word + "s"
 
 
-def agent_terms(path: Path) -> dict[str, set[str]]:
+def agent_terms(path: Path, drop: Iterable[str] = ()) -> dict[str, set[str]]:
     """Sector -> lower-case terms (singular and plural), from Phoenix.agents.txt."""
+    dropped = set(drop)
     subs: dict[str, list[str]] = {}
     out: dict[str, set[str]] = {}
     for line in read_lines(path):
@@ -308,7 +309,7 @@ def agent_terms(path: Path) -> dict[str, set[str]]:
         for raw in phrases:
             no_plural = raw.endswith("_") or m.group("plural") is not None
             text = phrase_text(raw)
-            if not text or "!" in text:
+            if not text or "!" in text or text in dropped:
                 continue
             terms = out.setdefault(sector, set())
             terms.add(text)
@@ -642,7 +643,8 @@ def convert(source: Path, actors_out: Path, coder_out: Path) -> dict[str, int]:
         ["kind", "name", "aliases", "code", "country", "sector", "start", "end"],
         rows,
     )
-    terms = agent_terms(source / "Phoenix.agents.txt")
+    overrides = json.loads(OVERRIDES.read_text(encoding="utf-8"))
+    terms = agent_terms(source / "Phoenix.agents.txt", overrides.get("drop_agents", []))
     counts["phoenix_sectors.tsv"] = write_tsv(
         actors_out / "phoenix_sectors.tsv",
         ["code", "name", "terms"],
@@ -653,7 +655,6 @@ def convert(source: Path, actors_out: Path, coder_out: Path) -> dict[str, int]:
         ["phrase", "scope"],
         discard_rows(source / "Phoenix.discards.txt"),
     )
-    overrides = json.loads(OVERRIDES.read_text(encoding="utf-8"))
     rules = verb_rules(source / "CAMEO.2.0.txt", overrides)
     with (coder_out / "petrarch_triggers.jsonl").open("w", encoding="utf-8", newline="\n") as out:
         out.write(HEADER + "\n")

@@ -11,11 +11,18 @@ import dataclasses
 from datetime import date
 from typing import Any
 
+from pipeline.coding.context import DocContext
+from pipeline.coding.conventions import Conventions
 from pipeline.coding.dictionary import ActorDictionary, Entry, tokens_of
 from pipeline.coding.lexicon import Lexicon
-from pipeline.coding.parse import actor_tokens, conjuncts, prep_objects
+from pipeline.coding.parse import SUBJ, actor_tokens, children, conjuncts, prep_objects
 from pipeline.gazetteer import load_gazetteer
 from pipeline.records import Actor
+
+# Pronouns that stand for an actor named elsewhere.
+_ACTOR_PRONOUNS = {"it", "they", "he", "she", "we"}
+_POSSESSIVES = {"its": "it", "their": "they", "his": "he", "her": "she", "our": "we"}
+_PLACE_LABELS = {"GPE", "LOC", "FAC"}
 
 
 class ActorResolver:
@@ -213,3 +220,149 @@ class ActorResolver:
         if self.dictionary.sector_of(tokens_of(head.text)):  # "gunmen", "protesters"
             return True
         return any(t.ent_type_ in self.lex.actor_labels for t in actor_tokens(head))
+
+    # -- the document as context ---------------------------------------------------------
+
+    def resolve_in_context(
+        self, head: Any, when: date | None, ctx: DocContext, sentence_idx: int
+    ) -> list[Actor]:
+        """Actors for a source or target head, with pronouns resolved: in reported speech
+        to the reporter ("Egypt said it would", "Germany and France said they will"),
+        else to the latest fitting actor of this or the two previous sentences."""
+        word = head.lower_
+        if word in _ACTOR_PRONOUNS:
+            found = self.reporter(head, when, ctx) or ctx.antecedent(word, sentence_idx)
+            if found:
+                sent_start = head.sent.start_char
+                return [
+                    dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,
+                                        end_char=head.idx + len(head.text) - sent_start)
+                    for a in found
+                ]  # fmt: skip
+            return [self.resolve_actor(head, when, ctx.people)]
+        actors = self.resolve_actors(head, when, ctx.people)
+        return [self.possessor(a, head, ctx, sentence_idx) for a in actors]
+
+    def reporter(self, pronoun: Any, when: date | None, ctx: DocContext) -> list[Actor]:
+        """The subject of the clause a pronoun's clause is reported in."""
+        if pronoun.dep_ not in SUBJ | {"nsubjpass"}:
+            return []
+        verb = pronoun.head
+        for _ in range(3):
+            if verb.dep_ not in {"ccomp", "xcomp", "advcl", "conj"} or verb.head is verb:
+                return []
+            verb = verb.head
+            subj = children(verb, SUBJ)
+            if not subj:
+                continue
+            if subj[0].lower_ in self.lex.pronouns:
+                return []
+            heads = conjuncts(subj[0])
+            singular = len(heads) < 2 and subj[0].tag_ not in {"NNS", "NNPS"}
+            if pronoun.lower_ == "they" and singular:
+                return []
+            actors = [self.resolve_actor(h, when, ctx.people) for h in heads]
+            return [a for a in actors if a.code]
+        return []
+
+    def possessor(self, actor: Actor, head: Any, ctx: DocContext, sentence_idx: int) -> Actor:
+        """ "its foreign ministry", "their army": a role whose owner is a pronoun."""
+        if actor.code:
+            return actor
+        owner = next((c for c in head.children if c.dep_ == "poss" and
+                      c.lower_ in _POSSESSIVES), None)  # fmt: skip
+        if owner is None:
+            return actor
+        sector = self.dictionary.sector_of(tokens_of(actor.text))
+        found = self.reporter_for_possessive(owner, ctx) or ctx.antecedent(
+            _POSSESSIVES[owner.lower_], sentence_idx
+        )
+        country = next((a.country for a in found if a.country), "")
+        if not country or not sector:
+            return actor
+        return dataclasses.replace(actor, code=country + sector, country=country, sector=sector)
+
+    def reporter_for_possessive(self, owner: Any, ctx: DocContext) -> list[Actor]:
+        """ "Iran said its forces would ...": the possessor is the reporter."""
+        verb = owner.head.head if owner.head.dep_ in SUBJ else None
+        if verb is None or verb.dep_ != "ccomp":
+            return []
+        subj = children(verb.head, SUBJ)
+        if not subj or subj[0].lower_ in self.lex.pronouns:
+            return []
+        actor = self.resolve_actor(subj[0], None, ctx.people)
+        return [actor] if actor.code else []
+
+    def place_actor(self, head: Any, actor: Actor) -> Actor:
+        """A target named only by a place ("shelled Kharkiv") is the place's country."""
+        if actor.code or actor.sector:
+            return actor
+        ent = next((e for e in head.doc.ents if e.start <= head.i < e.end), None)
+        if ent is None or ent.label_ not in _PLACE_LABELS:
+            return actor
+        found = load_gazetteer().locate(ent.text)
+        if found is None:
+            return actor
+        return dataclasses.replace(actor, code=found.country, country=found.country,
+                                   name=self.dictionary.country_names.get(found.country,
+                                                                          actor.name))  # fmt: skip
+
+    def role_country(
+        self,
+        actor: Actor,
+        head: Any,
+        sources: list[tuple[Any, Actor]],
+        place_country: str | None,
+        ctx: DocContext,
+    ) -> Actor:
+        """A role-only actor ("police", "the army", "insurgents") takes the country of
+        the event's place; a domestic role among the targets, else the source's country;
+        else the document's (dateline, main country). With none, it is written ---ROLE."""
+        if actor.code or head.lower_ in self.lex.pronouns:
+            return actor
+        sector = actor.sector or self.dictionary.sector_of(tokens_of(actor.text))
+        if not sector:
+            return actor
+        country = place_country or ""
+        if not country and sources and sector in self.lex.domestic_sectors:
+            countries = {a.country for _, a in sources if a.country}
+            country = countries.pop() if len(countries) == 1 else ""
+        country = country or ctx.country
+        code = (country or "---") + sector
+        return dataclasses.replace(actor, code=code, country=country, sector=sector)
+
+    def instrument(
+        self,
+        trigger: Any,
+        subjects: list[Any],
+        when: date | None,
+        ctx: DocContext,
+        sentence_idx: int,
+        conv: Conventions,
+    ) -> tuple[str | None, list[tuple[Any, Actor]]] | None:
+        """An attack whose agent is given as a modifier of its instrument: "killed in
+        Russian shelling", "killed by an Israeli air strike", "A car bomb killed ..."."""
+        nouns = [o for p in trigger.children if p.dep_ in {"prep", "agent"}
+                 and p.lower_ in {"in", "by", "during", "from", "after", "amid", "under"}
+                 for o in children(p, {"pobj"})] + list(subjects)  # fmt: skip
+        for noun in nouns:
+            lemma = noun.lemma_.lower()
+            keys = [f"{c.lower_} {lemma}" for c in noun.children
+                    if c.dep_ in {"compound", "amod"}] + [lemma]  # fmt: skip
+            key = next((k for k in keys if k in conv.instrument_codes), None)
+            if key is None:
+                continue
+            agents: list[tuple[Any, Actor]] = []
+            for c in noun.children:
+                if c.dep_ in {"amod", "compound", "poss", "nmod"} and (
+                    c.ent_type_ in {"GPE", "NORP", "ORG"} or c.lower_ in _POSSESSIVES
+                ):
+                    for a in self.resolve_in_context(c, when, ctx, sentence_idx):
+                        if a.code and not a.code.startswith("---"):
+                            agents.append((c, a))
+            for p in prep_objects(noun, ["by", "from"]):
+                for a in self.resolve_in_context(p, when, ctx, sentence_idx):
+                    if a.code:
+                        agents.append((p, a))
+            return conv.instrument_codes[key], agents
+        return None

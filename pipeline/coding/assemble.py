@@ -1,24 +1,123 @@
-"""Assembly: from matched candidates to `Event` records.
+"""Assembly: from matched candidates to `Event` records, with the document as context.
 
-For each candidate: the governing verb wins over its complement ("threatened to attack"),
-modality and intent codes are applied, source and target are resolved to actors,
-coordinated actors expand, reciprocal and reverse rules add their pairs, and the code
-table supplies names, PLOVER, QuadClass and Goldstein.
+For each sentence:
+1. `combine`: a verb that governs another act decides what is coded, by the
+   conventions (pipeline/data/coder/conventions.json): "refused to meet" is a rejection,
+   "vowed to strike" a threat, "urged Iran to release" an appeal, "agreed to lift
+   sanctions" an intent (with the act as a second reading), "claimed that Pakistan
+   attacked" an accusation (with the attack as a second reading), "failed to reach" no
+   event. Otherwise the governing verb wins over its complement ("threatened to attack").
+2. `realise`: modality, place and date; source and target resolved to actors (pronouns,
+   role-only actors, places as targets, agents given as instruments); coordinated actors
+   expand; reciprocal and reverse rules add their pairs; the code table supplies names,
+   PLOVER, QuadClass and Goldstein.
+3. `dedupe`: one happening described twice in a sentence is coded once ("launched an air
+   strike", "met ... to discuss", "shelled Aleppo, killing twelve").
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from pipeline.coding.actors import ActorResolver
 from pipeline.coding.codes import CodeInfo
-from pipeline.coding.dictionary import ActorDictionary, Entry
+from pipeline.coding.context import DocContext, build_context
+from pipeline.coding.conventions import CONFLICT, COOPERATIVE, VIOLENT, Conventions
+from pipeline.coding.dictionary import ActorDictionary
 from pipeline.coding.lexicon import Lexicon
-from pipeline.coding.match import RuleIndex, match_events
+from pipeline.coding.match import Candidate, RuleIndex, find_targets, match_events
 from pipeline.coding.modality import Circumstances
-from pipeline.coding.parse import conjuncts, reported_content
+from pipeline.coding.parse import (
+    SUBJ,
+    children,
+    conjuncts,
+    direct_objects,
+    prep_objects,
+    reported_content,
+    subject,
+)
+from pipeline.coding.segment import Discards, heading_lines, in_spans
 from pipeline.records import Actor, Event
+
+_COMPLEMENTS = {"xcomp", "ccomp"}
+
+
+@dataclass
+class Plan:
+    """What one event mention becomes: its trigger, code, actor heads and reading."""
+
+    cand: Candidate
+    code: str
+    sources: list[Any]
+    targets: list[Any]
+    clause: Any
+    modality: str | None = None  # forced by a convention; None: read from the clause
+    primary: bool = True
+    combined: bool = False  # made by a convention from two candidates
+    flags: tuple[str, ...] = ()
+
+    @property
+    def trigger(self) -> Any:
+        return self.cand.trigger
+
+
+@dataclass
+class Governed:
+    """An act in the complement of a governing verb ("refused [to meet]"), with what the
+    governing verb's clause supplies: its subject and its own target."""
+
+    cand: Candidate  # the act
+    head: Any  # the governing verb
+    parent: Candidate | None  # the governing verb's own candidate, if it matched a rule
+    subjects: list[Any]
+    own_targets: list[Any]
+
+    def plan(self, code: str, *, targets: list[Any] | None = None,
+             modality: str | None = None, primary: bool = True) -> Plan:  # fmt: skip
+        """An event on the governing verb: its subject acts, on its own target or the
+        act's."""
+        base = self.parent or self.cand
+        return Plan(
+            dataclasses.replace(base, trigger=self.head),
+            code,
+            self.subjects,
+            (self.own_targets or self.cand.targets) if targets is None else targets,
+            self.head,
+            modality,
+            primary,
+            combined=True,
+        )
+
+
+@dataclass
+class _Mention:
+    event: Event
+    trigger: Any
+    primary: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def head_lemma(tok: Any) -> str:
+    """The lemma of a governing verb, with its particle: "rule out", "call off"."""
+    lemma = tok.lemma_.lower()
+    for c in tok.children:
+        if c.dep_ == "prt":
+            return f"{lemma} {c.lower_}"
+    return lemma
+
+
+def _empty_actor(tok: Any) -> Actor:
+    """No source: "A car bomb killed six police officers" (the agent is unknown)."""
+    at = tok.idx - tok.sent.start_char
+    return Actor(text="", name="", code="", country="", sector="", start_char=at, end_char=at)
+
+
+def _identified(actor: Actor | None) -> bool:
+    """A country, an organisation or a named group: not empty, not role-only (---)."""
+    return actor is not None and bool(actor.code) and not actor.code.startswith("---")
 
 
 class Assembler:
@@ -27,16 +126,74 @@ class Assembler:
         index: RuleIndex,
         dictionary: ActorDictionary,
         lex: Lexicon,
+        conventions: Conventions,
         codes: dict[str, CodeInfo],
+        discards: Discards,
         version: str,
     ) -> None:
         self.index = index
         self.dictionary = dictionary
         self.lex = lex
+        self.conv = conventions
         self.codes = codes
+        self.discards = discards
         self.version = version
         self.resolver = ActorResolver(dictionary, lex)
-        self.how = Circumstances(dictionary, lex)
+        self.how = Circumstances(dictionary, lex, conventions)
+
+    # -- the document -------------------------------------------------------------------
+
+    def code_doc(self, doc: Any, *, article_id: str, published: date | None) -> list[Event]:
+        if self.discards.skip_story(doc.text):
+            return []
+        ctx = build_context(doc, self.dictionary)
+        headings = heading_lines(doc.text)
+        events: list[Event] = []
+        for idx, sent in enumerate(doc.sents):
+            if not sent.text.strip():
+                continue
+            if headings and in_spans(sent.start_char, sent.end_char, headings):
+                continue
+            if self.discards.skip_sentence(sent.text):
+                continue
+            found = self.code_sentence(
+                sent, article_id=article_id, sentence_idx=idx, published=published, ctx=ctx
+            )
+            for event in found:
+                events.append(dataclasses.replace(event, event_idx=len(events)))
+            self._remember(sent, idx, found, published, ctx)
+        return events
+
+    def _remember(self, sent: Any, idx: int, events: list[Event], published: date | None,
+                  ctx: DocContext) -> None:  # fmt: skip
+        """Keep the sentence's actors for the pronouns of the next ones: the event
+        sources and targets, else the subject of the main verb."""
+        for event in events:
+            ctx.remember(idx, [event.source], person=self._is_person(event.source), plural=False)
+            if event.target is not None:
+                ctx.remember(idx, [event.target], person=self._is_person(event.target),
+                             plural=False)  # fmt: skip
+        root = sent.root
+        for subj in children(root, SUBJ | {"nsubjpass"}):
+            if subj.lower_ in self.lex.pronouns:
+                continue
+            heads = conjuncts(subj)
+            actors = [
+                a for h in heads for a in self.resolver.resolve_actors(h, published, ctx.people)
+            ]
+            ctx.remember(idx, actors, person=any(self._is_person(a) for a in actors),
+                         plural=len(heads) > 1 or subj.tag_ in {"NNS", "NNPS"})  # fmt: skip
+
+    def _is_person(self, actor: Actor) -> bool:
+        return (
+            actor.name != actor.text
+            and " " in actor.name
+            and actor.country != ""
+            and (actor.sector in {"GOV", "MIL", "ELI", "JUD", "LEG", "OPP", "PTY"})
+            and not actor.text.lower().startswith(("the ", "its "))
+        )
+
+    # -- one sentence -------------------------------------------------------------------
 
     def code_sentence(
         self,
@@ -45,107 +202,266 @@ class Assembler:
         article_id: str,
         sentence_idx: int,
         published: date | None,
-        memory: dict[str, Entry],
-        first_idx: int = 0,
+        ctx: DocContext,
     ) -> list[Event]:
-        events: list[Event] = []
-        seen: set[tuple[str, str, str, int]] = set()
         candidates = list(match_events(sent, self.index, self.lex, self.dictionary))
-        by_trigger = {c.trigger.i: c for c in candidates}
-        # "threatened to attack X", "agreed to establish": the governing verb is the event,
-        # and takes the complement's target when it has none of its own.
-        overrides: dict[int, str] = {}
+        mentions: list[_Mention] = []
+        for plan in self.combine(candidates):
+            mentions += self.realise(plan, sent, article_id, sentence_idx, published, ctx)
+        return [m.event for m in self.dedupe(mentions)]
+
+    # -- conventions --------------------------------------------------------------------
+
+    def combine(self, candidates: list[Candidate]) -> list[Plan]:
+        conv = self.conv
+        by_tok = {c.trigger.i: c for c in candidates}
+        dropped: set[int] = set()
+        plans: list[Plan] = []
         for cand in candidates:
-            parent = by_trigger.get(cand.trigger.head.i)
-            if cand.trigger.dep_ != "xcomp" or parent is None or parent is cand:
+            tok = cand.trigger
+            head = tok.head
+            if head is tok or cand.rule.cameo is None:
                 continue
-            if not parent.targets:
-                parent.targets = cand.targets
-            # Vowing or promising to attack is a threat, not an intent to cooperate.
-            if (parent.rule.cameo or "")[:2] == "03" and (cand.rule.cameo or "")[:2] in {
-                "17",
-                "18",
-                "19",
-                "20",
-            }:
-                overrides[parent.trigger.i] = "138"
-        for cand in candidates:
-            tok, rule = cand.trigger, cand.rule
-            if tok.dep_ == "xcomp" and tok.head.i in by_trigger:
+            rel = tok.dep_
+            noun_object = cand.rule.pos == "NOUN" and rel in {"dobj", "nsubjpass"}
+            if rel not in _COMPLEMENTS and not noun_object:
                 continue
-            if reported_content(tok, self.lex):
-                continue
-            clause = tok.head if rule.light and tok.dep_ in {"dobj", "nsubjpass"} else tok
-            modality, confidence = self.how.modality(tok, clause)
-            code = overrides.get(tok.i, rule.cameo or "")
-            if modality == "intended" and tok.i not in overrides:
-                # Announced cooperation is an intent to cooperate (03x); announced
-                # conflict keeps its own code.
-                code = rule.intent or self.lex.intent_codes.get(code[:2], code)
-            info = self.codes[code]
-            place, where, place_country = self.how.place(tok, clause)
-            when, date_source, precision = self.how.when(
-                tok, clause, published, modality == "intended"
-            )
-            src_heads = [c for h in cand.sources for c in conjuncts(h)]
-            tgt_heads = [c for h in cand.targets for c in conjuncts(h)]
-            as_of = when if date_source == "text" and when else published
-            sources = [
-                (h, a) for h in src_heads for a in self.resolver.resolve_actors(h, as_of, memory)
-            ]
-            sources = [(h, a) for h, a in sources if self.resolver.is_actor_like(h, a)]
-            if not sources:
-                continue
-            targets = []
-            for h in tgt_heads:
-                other = self.resolver.counterpart(h, sources, as_of, memory)
-                targets += (
-                    [(h, other)]
-                    if other
-                    else [(h, a) for a in self.resolver.resolve_actors(h, as_of, memory)]
-                )
-            targets = [(h, a if a.code else self.resolver.inner_actor(h, a, as_of, memory))
-                       for h, a in targets]  # fmt: skip
-            actor_targets = [(h, a) for h, a in targets if self.resolver.is_actor_like(h, a)]
-            if rule.object_actor and not actor_targets:
-                continue
-            targets = actor_targets or targets[:1]
-            targets = [(h, self.resolver.domestic(a, sources, place_country)) for h, a in targets]
-            pairs: list[tuple[Actor, Actor | None]] = []
-            each_other = any(h.lower_ in {"other", "another"} for h in tgt_heads)
-            if each_other:
-                targets = []
-            if cand.pair or ((rule.reciprocal or each_other) and not targets and len(sources) > 1):
-                for _, a in sources:
-                    for _, b in sources:
-                        if a is not b:
-                            pairs.append((a, b))
-            elif targets:
-                pairs = [(a, b) for _, a in sources for _, b in targets]
+            lemma = head_lemma(head)
+            parent = by_tok.get(head.i)
+            code = cand.rule.cameo
+            root = code[:2]
+            if parent is not None:
+                subjects, own_targets = parent.sources, parent.targets
             else:
-                pairs = [(a, None) for _, a in sources]
-            if rule.reverse and modality != "intended":
-                pairs += [(b, a) for a, b in list(pairs) if b is not None]
-            for n_pair, (source, target) in enumerate(pairs):
-                if target is not None and source.code and source.code == target.code:
-                    continue
-                if rule.reverse and n_pair >= len(pairs) // 2 and modality != "intended":
-                    info = self.codes[rule.reverse]
+                subjects = subject(head, self.lex)[0]
+                own_targets = find_targets(head, head, cand.rule, self.lex)
+            g = Governed(cand, head, parent, subjects, own_targets)
+            if lemma in conv.failure_verbs and rel == "xcomp":
+                dropped |= {tok.i, head.i}
+            elif lemma in conv.refusal_verbs and rel == "xcomp":
+                dropped |= {tok.i, head.i}
+                if root in COOPERATIVE:
+                    new = conv.lookup(conv.refusal_codes, code) or "120"
+                    plans.append(g.plan(new, modality="asserted"))
+            elif (
+                lemma in conv.cancel_verbs
+                and (noun_object or rel == "xcomp")
+                and (root in COOPERATIVE or root == "14")
+            ):
+                dropped |= {tok.i, head.i}
+                cancelled = conv.lookup(conv.cancel_codes, code)
+                if cancelled:
+                    plans.append(g.plan(cancelled, targets=cand.targets or own_targets,
+                                        modality="asserted"))  # fmt: skip
+            elif lemma in conv.agree_verbs and rel == "xcomp":
+                dropped |= {tok.i, head.i}
+                if root in COOPERATIVE:
+                    intent = cand.rule.intent or conv.lookup(conv.intent_codes, code) or "030"
+                    plans.append(g.plan(intent, modality="intended"))
+                    if intent != code:
+                        plans.append(g.plan(code, modality="intended", primary=False))
                 else:
-                    info = self.codes[code]
-                key = (source.text, target.text if target else "", info.code, tok.i)
-                if key in seen:
-                    continue
-                seen.add(key)
-                conf = confidence if target is None or target.code else confidence - 0.2
-                if not source.code:
-                    conf -= 0.2
-                events.append(
+                    plans.append(g.plan(code, modality="intended"))
+            elif lemma in conv.claim_verbs and rel == "ccomp" and root in CONFLICT:
+                dropped |= {tok.i, head.i}
+                accuse = conv.lookup(conv.accuse_codes, code) or "112"
+                plans.append(g.plan(accuse, targets=cand.sources, modality="asserted"))
+                plans.append(Plan(cand, code, cand.sources, cand.targets, tok, primary=False))
+            elif lemma in conv.demand_verbs | conv.appeal_verbs and rel in _COMPLEMENTS:
+                addressee = self._addressee(head, tok, lemma)
+                demand = lemma in conv.demand_verbs
+                if addressee or demand:
+                    dropped |= {tok.i, head.i}
+                    table = conv.demand_codes if demand else conv.appeal_codes
+                    new = conv.lookup(table, code) or ("100" if demand else "020")
+                    plans.append(g.plan(new, targets=addressee or cand.sources,
+                                        modality="asserted"))  # fmt: skip
+                elif lemma in conv.commitment_verbs:
+                    dropped |= {tok.i, head.i}
+                    plans.append(self._commitment(g, code))
+            elif rel == "xcomp" and (
+                lemma in conv.commitment_verbs
+                or (parent is not None and (parent.rule.cameo or "")[:2] == "03")
+            ):
+                dropped |= {tok.i, head.i}
+                plans.append(self._commitment(g, code))
+            elif parent is not None and rel == "xcomp" and parent is not cand:
+                # "threatened to attack X": the governing verb is the event, and takes
+                # the complement's target when it has none of its own.
+                dropped.add(tok.i)
+                if not parent.targets:
+                    parent.targets = cand.targets
+        for cand in candidates:
+            if cand.trigger.i in dropped or cand.rule.cameo is None:
+                continue
+            if reported_content(cand.trigger, self.lex):
+                continue
+            clause = (
+                cand.trigger.head
+                if cand.rule.light and cand.trigger.dep_ in {"dobj", "nsubjpass"}
+                else cand.trigger
+            )
+            plans.append(Plan(cand, cand.rule.cameo, cand.sources, cand.targets, clause))
+        return plans
+
+    def _commitment(self, g: Governed, code: str) -> Plan:
+        """ "vowed to strike": a threat; "pledged to provide": an intent; else the act,
+        intended."""
+        root = code[:2]
+        if root in CONFLICT:
+            own = g.parent.rule.cameo if g.parent is not None else None
+            threat = (
+                own
+                if own and own[:2] == "13" and own != "130"
+                else self.conv.lookup(self.conv.threat_codes, code) or "138"
+            )
+            return g.plan(threat, modality="asserted")
+        if root in COOPERATIVE:
+            rule = g.cand.rule
+            intent = rule.intent or self.conv.lookup(self.conv.intent_codes, code) or "030"
+            return g.plan(intent, modality="intended")
+        return g.plan(code, modality="intended")
+
+    def _addressee(self, head: Any, tok: Any, lemma: str) -> list[Any]:
+        """Whom an appeal or demand is made to: "urged Iran to", "called on Iran to",
+        "wants Australia to", "demanded that Turkey withdraw"."""
+        found = [o for o in direct_objects(head) if o.i < tok.i]
+        if lemma == "call":
+            found = prep_objects(head, ["on", "upon"])
+        if not found and tok.dep_ == "ccomp":
+            found = children(tok, SUBJ)
+        if not found:
+            found = [o for o in children(tok, SUBJ) if o.i > head.i]
+        return [f for f in found if f.lower_ not in self.lex.relative_pronouns]
+
+    # -- one event mention --------------------------------------------------------------
+
+    def realise(
+        self,
+        plan: Plan,
+        sent: Any,
+        article_id: str,
+        sentence_idx: int,
+        published: date | None,
+        ctx: DocContext,
+    ) -> list[_Mention]:
+        cand, tok, rule = plan.cand, plan.trigger, plan.cand.rule
+        clause = plan.clause
+        read = self.how.modality(cand.trigger, clause if not plan.combined else tok)
+        modality, confidence = plan.modality or read.name, read.confidence
+        code = plan.code
+        if plan.modality is None:
+            if read.name == "negated" and read.refusal and code[:2] in COOPERATIVE:
+                # "will not attend", "would not provide aid": a refusal is an event.
+                code = self.conv.lookup(self.conv.refusal_codes, code) or "120"
+                modality = "asserted"
+            elif read.name == "intended" and code[:2] in COOPERATIVE:
+                code = rule.intent or self.conv.lookup(self.conv.intent_codes, code) or code
+        elif plan.modality == "asserted" and read.name in {"negated", "hypothetical"}:
+            modality = read.name
+        if code not in self.codes:
+            return []
+        place, where, place_country = self.how.place(cand.trigger, clause)
+        when, date_source, precision = self.how.when(
+            cand.trigger, clause, published, modality == "intended"
+        )
+        as_of = when if date_source == "text" and when else published
+        src_heads = [c for h in plan.sources for c in conjuncts(h)]
+        tgt_heads = [c for h in plan.targets for c in conjuncts(h)]
+
+        sources: list[tuple[Any, Actor]] = []
+        for h in src_heads:
+            for a in self.resolver.resolve_in_context(h, as_of, ctx, sentence_idx):
+                sources.append((h, a))
+        sources = [(h, a) for h, a in sources if self.resolver.is_actor_like(h, a)]
+        instrument = None
+        if code[:2] in VIOLENT and (not sources or cand.passive):
+            instrument = self.resolver.instrument(cand.trigger, src_heads, as_of, ctx,
+                                                  sentence_idx, self.conv)  # fmt: skip
+            if instrument is not None:
+                inst_code, inst_sources = instrument
+                if inst_sources and not sources:
+                    sources = inst_sources
+                if inst_code and (code.endswith("0") or len(code) == 2):
+                    code = inst_code
+        targets: list[tuple[Any, Actor]] = []
+        for h in tgt_heads:
+            other = self.resolver.counterpart(h, sources, as_of, ctx.people)
+            if other:
+                targets.append((h, other))
+                continue
+            for a in self.resolver.resolve_in_context(h, as_of, ctx, sentence_idx):
+                if not a.code:
+                    a = self.resolver.inner_actor(h, a, as_of, ctx.people)
+                if not a.code:
+                    a = self.resolver.place_actor(h, a)
+                targets.append((h, a))
+        actor_targets = [(h, a) for h, a in targets if self.resolver.is_actor_like(h, a)]
+        if rule.object_actor and not actor_targets:
+            return []
+        targets = actor_targets or targets[:1]
+        sources = [
+            (h, self.resolver.role_country(a, h, [], place_country, ctx)) for h, a in sources
+        ]
+        targets = [
+            (h, self.resolver.role_country(a, h, sources, place_country, ctx)) for h, a in targets
+        ]
+        if not sources:
+            # An attack with no named agent is coded when its target is identified and
+            # the agent is missing for a reason: an agentless passive ("were killed in
+            # Kharkiv") or an instrument as subject ("a car bomb killed").
+            agentless = cand.passive or instrument is not None
+            if code[:2] in VIOLENT and agentless and any(_identified(a) for _, a in targets):
+                sources = [(tok, _empty_actor(tok))]
+            else:
+                return []
+
+        pairs: list[tuple[Actor, Actor | None]] = []
+        each_other = any(h.lower_ in {"other", "another"} for h in tgt_heads)
+        if each_other:
+            targets = []
+        if cand.pair or ((rule.reciprocal or each_other) and not targets and len(sources) > 1):
+            for _, a in sources:
+                for _, b in sources:
+                    if a is not b:
+                        pairs.append((a, b))
+        elif targets:
+            pairs = [(a, b) for _, a in sources for _, b in targets]
+        else:
+            pairs = [(a, None) for _, a in sources]
+        reverse = rule.reverse if not plan.combined else None
+        if reverse and modality != "intended" and reverse in self.codes:
+            pairs += [(b, a) for a, b in list(pairs) if b is not None]
+
+        out: list[_Mention] = []
+        seen: set[tuple[str, str, str]] = set()
+        n_forward = len(pairs) if not (reverse and modality != "intended") else len(pairs) // 2
+        for n_pair, (source, target) in enumerate(pairs):
+            if target is not None and source.code and source.code == target.code:
+                continue
+            info = self.codes[reverse if n_pair >= n_forward and reverse else code]
+            key = (source.text, target.text if target else "", info.code)
+            if key in seen:
+                continue
+            seen.add(key)
+            conf = confidence if target is None or target.code else confidence - 0.2
+            if not source.code:
+                conf -= 0.2
+            flags = list(plan.flags)
+            if not plan.primary:
+                flags.append("second_reading")
+            if not (_identified(source) or _identified(target)):
+                flags.append("no_actor")  # neither actor is a country, body or group
+                conf = min(conf, 0.3)
+            if when and published and precision == "year" and when.year < published.year:
+                flags.append("background")
+            out.append(
+                _Mention(
                     Event(
                         article_id=article_id,
-                        event_idx=first_idx + len(events),
+                        event_idx=0,
                         sentence_idx=sentence_idx,
-                        sentence=sent.text,
+                        sentence=sent.text.rstrip(),
                         source=source,
                         target=target,
                         trigger=tok.text,
@@ -167,6 +483,50 @@ class Assembler:
                         latitude=where.latitude if where else None,
                         longitude=where.longitude if where else None,
                         coder_version=self.version,
-                    )
+                        is_primary=plan.primary,
+                        flags=tuple(dict.fromkeys(flags)),
+                    ),
+                    tok,
+                    plan.primary,
                 )
-        return events
+            )
+        return out
+
+    # -- one happening, one event -------------------------------------------------------
+
+    def dedupe(self, mentions: list[_Mention]) -> list[_Mention]:
+        """Drop an event that restates another of the same sentence: the same source,
+        target and root from a trigger linked to the other's in the parse (a verb and its
+        object noun, a verb and its purpose clause), or the deaths that follow an attack
+        ("shelled Aleppo, killing twelve")."""
+        drop: set[int] = set()
+        for i, a in enumerate(mentions):
+            for j, b in enumerate(mentions):
+                if i == j or j in drop or i in drop or a.primary != b.primary:
+                    continue
+                ea, eb = a.event, b.event
+                if ea.source.code != eb.source.code or a.trigger.i == b.trigger.i:
+                    continue
+                linked = b.trigger in list(a.trigger.ancestors)[:3]
+                if not linked:
+                    continue
+                same = ea.root_code == eb.root_code and (
+                    (ea.target.code if ea.target else "") == (eb.target.code if eb.target else "")
+                    or ea.target is None
+                    or eb.target is None
+                )
+                consequence = (
+                    ea.root_code in VIOLENT
+                    and eb.root_code in VIOLENT
+                    and a.trigger.dep_ in {"advcl", "conj", "xcomp"}
+                    and a.trigger.tag_ == "VBG"
+                    and a.trigger.lemma_.lower() in self.conv.consequence_verbs
+                )
+                if consequence:
+                    drop.add(i)
+                elif same:
+                    # Keep the more specific code; on a tie, the governing trigger.
+                    drop.add(
+                        i if len(ea.cameo_code.rstrip("0")) <= len(eb.cameo_code.rstrip("0")) else j
+                    )
+        return [m for n, m in enumerate(mentions) if n not in drop]

@@ -34,6 +34,8 @@ def tokens_of(text: str, *, lower: bool = True) -> tuple[str, ...]:
         tok = tok.replace("’", "'")
         if tok.lower().endswith("'s") and len(tok) > 2:
             tok = tok[:-2]
+        elif tok.endswith("'") and len(tok) > 2:
+            tok = tok[:-1]  # plural possessive: "the rebels' spokesman"
         if tok.endswith(".") and tok.count(".") == 1 and len(tok) > 2:
             tok = tok[:-1]  # "Jun." -> "jun"; keeps "u.s." and "u.k."
         if tok.lower() in {"'s", "'", "the"}:

@@ -18,10 +18,13 @@ from typing import Any
 from pipeline.coding.assemble import Assembler
 from pipeline.coding.base import CoderFiles, register
 from pipeline.coding.codes import CodeInfo, default_codes_path, load_codes
-from pipeline.coding.dictionary import ActorDictionary, Entry, load_actor_dictionary
+from pipeline.coding.conventions import Conventions, default_conventions_path, load_conventions
+from pipeline.coding.dictionary import ActorDictionary, load_actor_dictionary
 from pipeline.coding.lexicon import Lexicon, default_lexicon_path, load_lexicon
 from pipeline.coding.match import RuleIndex
 from pipeline.coding.rules import Rule, default_rules_path, generated_rules_path, load_rules
+from pipeline.coding.segment import Discards, default_discards_path, load_discards
+from pipeline.gazetteer import default_gazetteer_path
 from pipeline.records import Event
 
 # The coder's own version. Events record it plus a digest of every data file that
@@ -39,6 +42,8 @@ class RuleCoder:
         codes: dict[str, CodeInfo] | None = None,
         lexicon: Lexicon | None = None,
         version: str = CODER_VERSION,
+        conventions: Conventions | None = None,
+        discards: Discards | None = None,
     ) -> None:
         self.rules = rules if rules is not None else load_rules()
         self.dictionary = dictionary or load_actor_dictionary()
@@ -49,7 +54,16 @@ class RuleCoder:
         if unknown:
             raise ValueError(f"trigger rules use CAMEO codes missing from the table: {unknown}")
         self.index = RuleIndex(self.rules)
-        self.assembler = Assembler(self.index, self.dictionary, self.lexicon, self.codes, version)
+        self.conventions = conventions or load_conventions()
+        self.assembler = Assembler(
+            self.index,
+            self.dictionary,
+            self.lexicon,
+            self.conventions,
+            self.codes,
+            discards or load_discards(),
+            version,
+        )
 
     @property
     def version(self) -> str:
@@ -60,20 +74,7 @@ class RuleCoder:
         self.assembler.version = value
 
     def code_doc(self, doc: Any, *, article_id: str, published: date | None) -> list[Event]:
-        memory: dict[str, Entry] = {}
-        events: list[Event] = []
-        for idx, sent in enumerate(doc.sents):
-            events.extend(
-                self.assembler.code_sentence(
-                    sent,
-                    article_id=article_id,
-                    sentence_idx=idx,
-                    published=published,
-                    memory=memory,
-                    first_idx=len(events),
-                )
-            )
-        return events
+        return self.assembler.code_doc(doc, article_id=article_id, published=published)
 
 
 def data_digest(paths: Iterable[Path]) -> str:
@@ -95,6 +96,7 @@ def load_rule_coder(
     dictionary = load_actor_dictionary(actors_dir)
     coder = RuleCoder([r for p in rules_paths for r in load_rules(p)], dictionary)
     files = [*rules_paths, default_lexicon_path(), default_codes_path(),
+             default_conventions_path(), default_discards_path(), default_gazetteer_path(),
              *dictionary.directory.glob("*.tsv")]  # fmt: skip
     coder.version = f"{CODER_VERSION}+{data_digest(files)}"
     return coder

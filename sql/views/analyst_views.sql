@@ -17,11 +17,14 @@ select
 from ev
 join art using (article_id);
 
--- Asserted and intended events only: what most analyses want (negated and hypothetical
--- mentions are not events that happened).
+-- Asserted and intended events only, in their primary reading, with at least one actor
+-- that is a country, an organisation or a named group: what most analyses want (negated
+-- and hypothetical mentions are not events that happened; see docs/EVENT_CODING.md).
 create or replace view factual_events as
 select * from event_details
-where modality in ('asserted', 'intended');
+where modality in ('asserted', 'intended')
+  and coalesce(is_primary, true)
+  and not list_contains(coalesce(flags, []), 'no_actor');
 
 -- Events per day and CAMEO root, with the mean Goldstein score.
 create or replace view daily_event_counts as

@@ -1,0 +1,101 @@
+"""Which parts of a text are sentences to code.
+
+- A line break is a sentence boundary: `add_line_breaks` puts a spaCy component before
+  the parser that starts a sentence after every newline, so a teaser line can never be
+  glued to the sentence after it.
+- A heading or teaser line ("MORE COVERAGE", "Markets slide [VIDEO]") holds no event: in
+  a text of several lines, a line without sentence-final punctuation is not coded.
+- Discard phrases (pipeline/data/coder/petrarch_discards.tsv, from Phoenix): a sentence
+  naming a sport, a film festival or the like is not coded; a story-level phrase skips
+  the whole text.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+LINE_BREAKS = "newsevents_line_breaks"
+_FINAL = re.compile(r"""[.!?…]["'”’»)\]]*\s*$|[.!?…]\s*["'”’»]\s*$|:\s*$""")
+_TEASER = re.compile(r"\[[A-Z][A-Z ]{1,20}\]\s*$")
+
+
+def _line_breaks(doc: Any) -> Any:
+    for tok in doc[:-1]:
+        if "\n" in tok.text or "\n" in tok.whitespace_:
+            doc[tok.i + 1].is_sent_start = True
+    return doc
+
+
+def add_line_breaks(nlp: Any) -> Any:
+    """Add the line-break component to a loaded pipeline, before its parser."""
+    from spacy.language import Language
+
+    if not Language.has_factory(LINE_BREAKS):
+        Language.component(LINE_BREAKS, func=_line_breaks)
+    if LINE_BREAKS not in nlp.pipe_names:
+        before = "parser" if "parser" in nlp.pipe_names else None
+        nlp.add_pipe(LINE_BREAKS, before=before) if before else nlp.add_pipe(LINE_BREAKS)
+    return nlp
+
+
+def heading_lines(text: str) -> list[tuple[int, int]]:
+    """Character spans of the lines that are headings or teasers, in a text of several
+    lines: no sentence-final punctuation, or a trailing tag such as "[VIDEO]"."""
+    lines = text.split("\n")
+    if sum(1 for line in lines if line.strip()) < 2:
+        return []
+    spans = []
+    pos = 0
+    for line in lines:
+        body = line.strip()
+        if body and (not _FINAL.search(body) or _TEASER.search(body)):
+            spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return spans
+
+
+def in_spans(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= start and end <= b + 1 for a, b in spans)
+
+
+@dataclass(frozen=True)
+class Discards:
+    sentence: re.Pattern[str] | None
+    story: re.Pattern[str] | None
+
+    def skip_sentence(self, text: str) -> bool:
+        return bool(self.sentence and self.sentence.search(text))
+
+    def skip_story(self, text: str) -> bool:
+        return bool(self.story and self.story.search(text))
+
+
+def default_discards_path() -> Path:
+    return Path(str(resources.files("pipeline") / "data" / "coder" / "petrarch_discards.tsv"))
+
+
+def _pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    if not phrases:
+        return None
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len)[::-1])
+    return re.compile(rf"(?<![\w-])(?:{body})(?![\w-])", re.IGNORECASE)
+
+
+@cache
+def load_discards(path: str | None = None) -> Discards:
+    file = Path(path) if path else default_discards_path()
+    if not file.is_file():
+        return Discards(None, None)
+    with file.open(encoding="utf-8", newline="") as handle:
+        lines = (line for line in handle if not line.startswith("#"))
+        rows = list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return Discards(
+        _pattern([r["phrase"] for r in rows if r["scope"] == "sentence"]),
+        _pattern([r["phrase"] for r in rows if r["scope"] == "story"]),
+    )
