@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline.coding import EventCoder, default_coder
 from pipeline.coding.codes import load_codes
+from pipeline.coding.segment import prepare_text
 from pipeline.records import Event
 from pipeline.store import event_row
 
@@ -99,7 +100,8 @@ def code_items(
     """Events for each item ({"id", "text", "date"?}), in input order, via nlp.pipe."""
     coder = coder or default_coder()
     out: list[list[Event]] = []
-    for item, doc in zip(items, nlp.pipe(item["text"] for item in items), strict=True):
+    texts = (prepare_text(item["text"]) for item in items)
+    for item, doc in zip(items, nlp.pipe(texts), strict=True):
         published = date.fromisoformat(item["date"]) if item.get("date") else None
         out.append(coder.code_doc(doc, article_id=str(item.get("id", "")), published=published))
     return out

@@ -160,6 +160,7 @@ class Event:
     # background (history dated by a past year or war), no_actor (neither actor is a
     # country, an organisation or a group), second_reading
     flags: tuple[str, ...] = ()
+    rule_id: str = ""  # the trigger rule that coded it (triggers.jsonl or petrarch_triggers.jsonl)
 
 
 @dataclass(frozen=True)

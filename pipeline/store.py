@@ -223,6 +223,7 @@ _EVENT_FIELDS = [
     "coder_version",
     "is_primary",
     "flags",
+    "rule_id",
 ]
 
 
@@ -326,7 +327,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "confidence": "double", "event_date": "date", "date_source": "varchar",
         "date_precision": "varchar", "location": "varchar", "location_country": "varchar",
         "latitude": "double", "longitude": "double", "coder_version": "varchar",
-        "is_primary": "boolean", "flags": "varchar[]",
+        "is_primary": "boolean", "flags": "varchar[]", "rule_id": "varchar",
     },
 }  # fmt: skip
 

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from pipeline.coding import EventCoder, default_coder
-from pipeline.coding.segment import add_line_breaks
+from pipeline.coding.segment import add_line_breaks, prepare_text
 from pipeline.records import Article, Entity, Event
 
 MAX_CHARS = 100_000  # longer bodies are tagged up to here; news articles are far shorter
@@ -91,7 +91,7 @@ def tag_articles(
     usable = [a for a in articles if a.status == "ok" and a.body]
     entities: list[Entity] = []
     events: list[Event] = []
-    texts = (a.body[:MAX_CHARS] for a in usable)
+    texts = (prepare_text(a.body[:MAX_CHARS]) for a in usable)
     for article, doc in zip(usable, nlp.pipe(texts, batch_size=batch_size), strict=True):
         entities.extend(doc_entities(doc, article.article_id))
         published = article.published_at.date() if article.published_at else None

@@ -15,7 +15,14 @@ from pipeline.coding.context import DocContext
 from pipeline.coding.conventions import Conventions
 from pipeline.coding.dictionary import ActorDictionary, Entry, tokens_of
 from pipeline.coding.lexicon import Lexicon
-from pipeline.coding.parse import SUBJ, actor_tokens, children, conjuncts, prep_objects
+from pipeline.coding.parse import (
+    SUBJ,
+    actor_tokens,
+    children,
+    conjuncts,
+    prep_objects,
+    quantity_head,
+)
 from pipeline.gazetteer import load_gazetteer
 from pipeline.records import Actor
 
@@ -30,12 +37,27 @@ class ActorResolver:
         self.dictionary = dictionary
         self.lex = lex
 
+    def historical(self, actor: Actor, when: date | None) -> Actor:
+        """A country that had another code on the date: Serbia in 1999 is FR Yugoslavia
+        (SCG), as Phoenix codes it (pipeline/data/actors/historical_countries.tsv)."""
+        if when is None or not actor.country:
+            return actor
+        for code, start, end in self.dictionary.historical.get(actor.country, ()):
+            if start <= when <= end:
+                return dataclasses.replace(
+                    actor,
+                    code=code + actor.code[len(actor.country) :],
+                    country=code,
+                    name=self.dictionary.country_names.get(code, actor.name),
+                )
+        return actor
+
     def resolve_actors(self, head: Any, when: date | None, memory: dict[str, Entry]) -> list[Actor]:
         """Usually one actor; "Russian and Ukrainian envoys" gives one per country."""
         base = self.resolve_actor(head, when, memory)
         coordinated = [
             a for a in head.children
-            if a.dep_ == "amod" and any(x.dep_ == "conj" for x in a.children)
+            if a.dep_ in {"amod", "compound", "nmod"} and any(x.dep_ == "conj" for x in a.children)
         ]  # fmt: skip
         adjectives = [c for a in coordinated for c in conjuncts(a)]
         if len(adjectives) < 2:
@@ -44,7 +66,8 @@ class ActorResolver:
         sent_start = head.sent.start_char
         for adj in adjectives:
             hits = self.dictionary.match(tokens_of(adj.text), tokens_of(adj.text, lower=False))
-            country = next((h.entry.country for h in hits if h.entry.kind == "demonym"), "")
+            country = next((h.entry.country for h in hits
+                            if h.entry.kind in {"demonym", "country", "capital"}), "")  # fmt: skip
             if not country:
                 return [base]
             out.append(
@@ -127,6 +150,14 @@ class ActorResolver:
                     country = found.country if found and found.kind == "city" else ""
                 if country:
                     break
+        if sector and not country and not code:
+            # "Minneapolis Mayor Jacob Frey", "the Cebu governor": a city in the phrase.
+            for ent in head.sent.ents:
+                if ent.label_ == "GPE" and toks[0].i <= ent.root.i <= toks[-1].i:
+                    found = load_gazetteer().locate(ent.text)
+                    if found is not None and found.kind == "city":
+                        country = found.country
+                        break
         if person is None and person_names and not name:
             name = " ".join(tokens_of(person_names[-1])).title()
         if person_names and (country or code):
@@ -212,10 +243,19 @@ class ActorResolver:
                 )
         return None
 
+    def materiel(self, actor: Actor) -> bool:
+        """A weapon or vehicle with no country ("a missile", "the drones"): not an actor."""
+        words = tokens_of(actor.text)
+        if actor.country or not set(words) & self.lex.materiel:
+            return False
+        return not self.dictionary.sector_of(tuple(w for w in words if w not in self.lex.materiel))
+
     def is_actor_like(self, head: Any, actor: Actor) -> bool:
-        if actor.code:
+        if actor.code and not actor.code.startswith("---"):
             return True
         if head.lower_ in self.lex.pronouns:
+            return False
+        if self.materiel(actor):
             return False
         if self.dictionary.sector_of(tokens_of(head.text)):  # "gunmen", "protesters"
             return True
@@ -229,9 +269,21 @@ class ActorResolver:
         """Actors for a source or target head, with pronouns resolved: in reported speech
         to the reporter ("Egypt said it would", "Germany and France said they will"),
         else to the latest fitting actor of this or the two previous sentences."""
+        head = self.quantity_head(head)
         word = head.lower_
+        if head.lemma_.lower() in {"country", "nation"} and any(
+            c.dep_ == "det" and c.lower_ in {"the", "this"} for c in head.children
+        ):
+            found = [a for a in ctx.antecedent("it", sentence_idx, head.i) if a.country]
+            if found:
+                country = found[0].country
+                sent_start = head.sent.start_char
+                return [Actor(head.doc.text[head.left_edge.idx : head.idx + len(head.text)],
+                              self.dictionary.country_names.get(country, country), country,
+                              country, "", head.left_edge.idx - sent_start,
+                              head.idx + len(head.text) - sent_start)]  # fmt: skip
         if word in _ACTOR_PRONOUNS:
-            found = self.reporter(head, when, ctx) or ctx.antecedent(word, sentence_idx)
+            found = self.reporter(head, when, ctx) or ctx.antecedent(word, sentence_idx, head.i)
             if found:
                 sent_start = head.sent.start_char
                 return [
@@ -241,7 +293,11 @@ class ActorResolver:
                 ]  # fmt: skip
             return [self.resolve_actor(head, when, ctx.people)]
         actors = self.resolve_actors(head, when, ctx.people)
-        return [self.possessor(a, head, ctx, sentence_idx) for a in actors]
+        return [self.historical(self.possessor(a, head, ctx, sentence_idx), when)
+                for a in actors]  # fmt: skip
+
+    def quantity_head(self, head: Any) -> Any:
+        return quantity_head(head, self.lex)
 
     def reporter(self, pronoun: Any, when: date | None, ctx: DocContext) -> list[Actor]:
         """The subject of the clause a pronoun's clause is reported in."""
@@ -275,7 +331,7 @@ class ActorResolver:
             return actor
         sector = self.dictionary.sector_of(tokens_of(actor.text))
         found = self.reporter_for_possessive(owner, ctx) or ctx.antecedent(
-            _POSSESSIVES[owner.lower_], sentence_idx
+            _POSSESSIVES[owner.lower_], sentence_idx, owner.i
         )
         country = next((a.country for a in found if a.country), "")
         if not country or not sector:
@@ -298,6 +354,11 @@ class ActorResolver:
         if actor.code or actor.sector:
             return actor
         ent = next((e for e in head.doc.ents if e.start <= head.i < e.end), None)
+        if ent is None:
+            # "the southern city of Kherson", "the town of Douma"
+            span = {t.i for t in actor_tokens(head)}
+            ent = next((e for e in head.sent.ents if e.root.i in span
+                        and e.label_ in _PLACE_LABELS), None)  # fmt: skip
         if ent is None or ent.label_ not in _PLACE_LABELS:
             return actor
         found = load_gazetteer().locate(ent.text)
@@ -318,7 +379,7 @@ class ActorResolver:
         """A role-only actor ("police", "the army", "insurgents") takes the country of
         the event's place; a domestic role among the targets, else the source's country;
         else the document's (dateline, main country). With none, it is written ---ROLE."""
-        if actor.code or head.lower_ in self.lex.pronouns:
+        if actor.code or head.lower_ in self.lex.pronouns or self.materiel(actor):
             return actor
         sector = actor.sector or self.dictionary.sector_of(tokens_of(actor.text))
         if not sector:

@@ -26,7 +26,7 @@ from pipeline.coding.actors import ActorResolver
 from pipeline.coding.codes import CodeInfo
 from pipeline.coding.context import DocContext, build_context
 from pipeline.coding.conventions import CONFLICT, COOPERATIVE, VIOLENT, Conventions
-from pipeline.coding.dictionary import ActorDictionary
+from pipeline.coding.dictionary import ActorDictionary, tokens_of
 from pipeline.coding.lexicon import Lexicon
 from pipeline.coding.match import Candidate, RuleIndex, find_targets, match_events
 from pipeline.coding.modality import Circumstances
@@ -58,6 +58,7 @@ class Plan:
     primary: bool = True
     combined: bool = False  # made by a convention from two candidates
     flags: tuple[str, ...] = ()
+    note: str = ""  # the convention that made it: "refusal", "threat", ...
 
     @property
     def trigger(self) -> Any:
@@ -76,19 +77,28 @@ class Governed:
     own_targets: list[Any]
 
     def plan(self, code: str, *, targets: list[Any] | None = None,
-             modality: str | None = None, primary: bool = True) -> Plan:  # fmt: skip
+             modality: str | None = None, primary: bool = True,
+             note: str = "") -> Plan:  # fmt: skip
         """An event on the governing verb: its subject acts, on its own target or the
         act's."""
         base = self.parent or self.cand
+        if targets is None:
+            own = [t for t in self.own_targets if _actorish(t)]
+            targets = (
+                own
+                or [t for t in self.cand.targets if _actorish(t)]
+                or (self.own_targets or self.cand.targets)
+            )
         return Plan(
             dataclasses.replace(base, trigger=self.head),
             code,
             self.subjects,
-            (self.own_targets or self.cand.targets) if targets is None else targets,
+            targets,
             self.head,
             modality,
             primary,
             combined=True,
+            note=f"{note}({self.cand.rule.id})" if note else "",
         )
 
 
@@ -98,6 +108,21 @@ class _Mention:
     trigger: Any
     primary: bool
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _specific_intent(parent: Candidate | None) -> bool:
+    """A governing verb whose own rule names the intent for this complement ("agreed
+    to send" is 033 by the rule intent.agree_aid)."""
+    return parent is not None and (parent.rule.cameo or "")[:2] == "03" and bool(parent.rule.xcomp)
+
+
+def _actorish(tok: Any) -> bool:
+    """Could this head be an actor: a named entity, a pronoun, or a plural or role noun."""
+    return (
+        bool(tok.ent_type_)
+        or tok.pos_ in {"PRON", "PROPN"}
+        or any(t.ent_type_ in {"GPE", "NORP", "ORG", "PERSON"} for t in tok.subtree)
+    )
 
 
 def head_lemma(tok: Any) -> str:
@@ -156,42 +181,34 @@ class Assembler:
                 continue
             if self.discards.skip_sentence(sent.text):
                 continue
+            self._register(sent, idx, published, ctx)
             found = self.code_sentence(
                 sent, article_id=article_id, sentence_idx=idx, published=published, ctx=ctx
             )
             for event in found:
                 events.append(dataclasses.replace(event, event_idx=len(events)))
-            self._remember(sent, idx, found, published, ctx)
         return events
 
-    def _remember(self, sent: Any, idx: int, events: list[Event], published: date | None,
-                  ctx: DocContext) -> None:  # fmt: skip
-        """Keep the sentence's actors for the pronouns of the next ones: the event
-        sources and targets, else the subject of the main verb."""
-        for event in events:
-            ctx.remember(idx, [event.source], person=self._is_person(event.source), plural=False)
-            if event.target is not None:
-                ctx.remember(idx, [event.target], person=self._is_person(event.target),
-                             plural=False)  # fmt: skip
-        root = sent.root
-        for subj in children(root, SUBJ | {"nsubjpass"}):
-            if subj.lower_ in self.lex.pronouns:
+    def _register(self, sent: Any, idx: int, published: date | None, ctx: DocContext) -> None:
+        """The named actors of a sentence, for the pronouns of this and the next ones:
+        people ("he", "she"), countries and bodies ("it"), coordinations ("they")."""
+        seen: set[int] = set()
+        for ent in sent.ents:
+            if ent.label_ not in {"PERSON", "GPE", "ORG", "NORP"} or ent.root.i in seen:
+                continue
+            heads = [h for h in conjuncts(ent.root) if h.ent_type_]
+            seen.update(h.i for h in heads)
+            actors = [self.resolver.resolve_actor(h, published, ctx.people) for h in heads]
+            person = ent.label_ == "PERSON"
+            plural = len(heads) > 1 or ent.root.tag_ in {"NNS", "NNPS"}
+            ctx.remember(idx, [h.i for h in heads], actors, person=person, plural=plural)
+        for subj in children(sent.root, SUBJ | {"nsubjpass"}):
+            if subj.lower_ in self.lex.pronouns or subj.ent_type_:
                 continue
             heads = conjuncts(subj)
-            actors = [
-                a for h in heads for a in self.resolver.resolve_actors(h, published, ctx.people)
-            ]
-            ctx.remember(idx, actors, person=any(self._is_person(a) for a in actors),
-                         plural=len(heads) > 1 or subj.tag_ in {"NNS", "NNPS"})  # fmt: skip
-
-    def _is_person(self, actor: Actor) -> bool:
-        return (
-            actor.name != actor.text
-            and " " in actor.name
-            and actor.country != ""
-            and (actor.sector in {"GOV", "MIL", "ELI", "JUD", "LEG", "OPP", "PTY"})
-            and not actor.text.lower().startswith(("the ", "its "))
-        )
+            actors = [self.resolver.resolve_actor(h, published, ctx.people) for h in heads]
+            plural = len(heads) > 1 or subj.tag_ in {"NNS", "NNPS"}
+            ctx.remember(idx, [h.i for h in heads], actors, person=False, plural=plural)
 
     # -- one sentence -------------------------------------------------------------------
 
@@ -219,11 +236,14 @@ class Assembler:
         plans: list[Plan] = []
         for cand in candidates:
             tok = cand.trigger
-            head = tok.head
-            if head is tok or cand.rule.cameo is None:
+            if cand.rule.cameo is None:
                 continue
-            rel = tok.dep_
-            noun_object = cand.rule.pos == "NOUN" and rel in {"dobj", "nsubjpass"}
+            act = self._act_token(cand)
+            head = act.head
+            if head is act:
+                continue
+            rel = act.dep_
+            noun_object = cand.rule.pos == "NOUN" and act is tok and rel in {"dobj", "nsubjpass"}
             if rel not in _COMPLEMENTS and not noun_object:
                 continue
             lemma = head_lemma(head)
@@ -242,7 +262,7 @@ class Assembler:
                 dropped |= {tok.i, head.i}
                 if root in COOPERATIVE:
                     new = conv.lookup(conv.refusal_codes, code) or "120"
-                    plans.append(g.plan(new, modality="asserted"))
+                    plans.append(g.plan(new, modality="asserted", note="refusal"))
             elif (
                 lemma in conv.cancel_verbs
                 and (noun_object or rel == "xcomp")
@@ -252,20 +272,43 @@ class Assembler:
                 cancelled = conv.lookup(conv.cancel_codes, code)
                 if cancelled:
                     plans.append(g.plan(cancelled, targets=cand.targets or own_targets,
-                                        modality="asserted"))  # fmt: skip
+                                        modality="asserted", note="cancel"))  # fmt: skip
             elif lemma in conv.agree_verbs and rel == "xcomp":
                 dropped |= {tok.i, head.i}
-                if root in COOPERATIVE:
+                if _specific_intent(parent):
+                    # "agreed to send troops": the governing verb's own rule knows the intent.
+                    plans.append(g.plan(str(parent.rule.cameo), modality="intended",  # type: ignore[union-attr]
+                                        note="agree"))  # fmt: skip
+                    if root in COOPERATIVE:
+                        plans.append(g.plan(code, modality="intended", primary=False,
+                                            note="agreed act"))  # fmt: skip
+                elif root in COOPERATIVE:
                     intent = cand.rule.intent or conv.lookup(conv.intent_codes, code) or "030"
-                    plans.append(g.plan(intent, modality="intended"))
+                    plans.append(g.plan(intent, modality="intended", note="agree"))
                     if intent != code:
-                        plans.append(g.plan(code, modality="intended", primary=False))
+                        plans.append(
+                            g.plan(code, modality="intended", primary=False, note="agreed act")
+                        )
                 else:
                     plans.append(g.plan(code, modality="intended"))
+            elif (
+                lemma in conv.claim_verbs
+                and rel == "ccomp"
+                and act.tag_ == "VB"
+                and not any(c.dep_ == "aux" for c in act.children)
+            ):
+                # "insisted that Israel withdraw": a demand (the subjunctive).
+                dropped |= {tok.i, head.i}
+                demanded = conv.lookup(conv.demand_codes, code) or "100"
+                plans.append(
+                    g.plan(demanded, targets=cand.sources, modality="asserted", note="demand")
+                )
             elif lemma in conv.claim_verbs and rel == "ccomp" and root in CONFLICT:
                 dropped |= {tok.i, head.i}
                 accuse = conv.lookup(conv.accuse_codes, code) or "112"
-                plans.append(g.plan(accuse, targets=cand.sources, modality="asserted"))
+                plans.append(
+                    g.plan(accuse, targets=cand.sources, modality="asserted", note="claim")
+                )
                 plans.append(Plan(cand, code, cand.sources, cand.targets, tok, primary=False))
             elif lemma in conv.demand_verbs | conv.appeal_verbs and rel in _COMPLEMENTS:
                 addressee = self._addressee(head, tok, lemma)
@@ -275,7 +318,7 @@ class Assembler:
                     table = conv.demand_codes if demand else conv.appeal_codes
                     new = conv.lookup(table, code) or ("100" if demand else "020")
                     plans.append(g.plan(new, targets=addressee or cand.sources,
-                                        modality="asserted"))  # fmt: skip
+                                        modality="asserted", note="appeal"))  # fmt: skip
                 elif lemma in conv.commitment_verbs:
                     dropped |= {tok.i, head.i}
                     plans.append(self._commitment(g, code))
@@ -292,17 +335,40 @@ class Assembler:
                 if not parent.targets:
                     parent.targets = cand.targets
         for cand in candidates:
+            # "violated the ceasefire by shelling Armenian positions": two acts, and the
+            # first takes the second's target.
+            tok = cand.trigger
+            if tok.dep_ == "pcomp" and tok.head.lower_ == "by" and tok.head.head.i in by_tok:
+                parent = by_tok[tok.head.head.i]
+                if not parent.targets:
+                    parent.targets = cand.targets
+        for cand in candidates:
             if cand.trigger.i in dropped or cand.rule.cameo is None:
                 continue
             if reported_content(cand.trigger, self.lex):
                 continue
-            clause = (
-                cand.trigger.head
-                if cand.rule.light and cand.trigger.dep_ in {"dobj", "nsubjpass"}
-                else cand.trigger
-            )
+            clause = cand.clause if cand.clause is not None else cand.trigger
             plans.append(Plan(cand, cand.rule.cameo, cand.sources, cand.targets, clause))
         return plans
+
+    def _act_token(self, cand: Candidate) -> Any:
+        """Where an act sits in its clause: a noun's light verb ("imposed [sanctions]"),
+        an aspect verb ("to begin [peace talks]"), the first of coordinated verbs ("to
+        step back and halt [fire]")."""
+        act = cand.trigger
+        if cand.rule.light and cand.clause is not None:
+            act = cand.clause
+        elif (
+            cand.rule.pos == "NOUN"
+            and act.dep_ in {"dobj", "nsubjpass"}
+            and act.head.lemma_.lower() in self.conv.aspect_verbs
+        ):
+            act = act.head
+        for _ in range(3):
+            if act.dep_ != "conj" or act.head is act:
+                break
+            act = act.head
+        return act
 
     def _commitment(self, g: Governed, code: str) -> Plan:
         """ "vowed to strike": a threat; "pledged to provide": an intent; else the act,
@@ -315,12 +381,14 @@ class Assembler:
                 if own and own[:2] == "13" and own != "130"
                 else self.conv.lookup(self.conv.threat_codes, code) or "138"
             )
-            return g.plan(threat, modality="asserted")
+            return g.plan(threat, modality="asserted", note="threat")
+        if _specific_intent(g.parent):
+            return g.plan(str(g.parent.rule.cameo), modality="intended", note="intent")  # type: ignore[union-attr]
         if root in COOPERATIVE:
             rule = g.cand.rule
             intent = rule.intent or self.conv.lookup(self.conv.intent_codes, code) or "030"
-            return g.plan(intent, modality="intended")
-        return g.plan(code, modality="intended")
+            return g.plan(intent, modality="intended", note="intent")
+        return g.plan(code, modality="intended", note="intended")
 
     def _addressee(self, head: Any, tok: Any, lemma: str) -> list[Any]:
         """Whom an appeal or demand is made to: "urged Iran to", "called on Iran to",
@@ -359,6 +427,8 @@ class Assembler:
                 code = rule.intent or self.conv.lookup(self.conv.intent_codes, code) or code
         elif plan.modality == "asserted" and read.name in {"negated", "hypothetical"}:
             modality = read.name
+        if code[:2] == "03" and modality == "asserted":
+            modality = "intended"  # an intent to cooperate is about the future
         if code not in self.codes:
             return []
         place, where, place_country = self.how.place(cand.trigger, clause)
@@ -368,6 +438,15 @@ class Assembler:
         as_of = when if date_source == "text" and when else published
         src_heads = [c for h in plan.sources for c in conjuncts(h)]
         tgt_heads = [c for h in plan.targets for c in conjuncts(h)]
+        # A coordinated phrase after the target counts only if it is an actor itself:
+        # "recognised a Palestinian state, a move that drew a response from Israel".
+        own_heads = {h.i for h in plan.targets}
+        tgt_heads = [
+            h
+            for h in tgt_heads
+            if h.i in own_heads
+            or (_actorish(h) and (h.ent_type_ or self.dictionary.sector_of(tokens_of(h.text))))
+        ]
 
         sources: list[tuple[Any, Actor]] = []
         for h in src_heads:
@@ -391,9 +470,9 @@ class Assembler:
                 targets.append((h, other))
                 continue
             for a in self.resolver.resolve_in_context(h, as_of, ctx, sentence_idx):
-                if not a.code:
+                if not a.code and h.i in own_heads:
                     a = self.resolver.inner_actor(h, a, as_of, ctx.people)
-                if not a.code:
+                if not a.code and h.i in own_heads:
                     a = self.resolver.place_actor(h, a)
                 targets.append((h, a))
         actor_targets = [(h, a) for h, a in targets if self.resolver.is_actor_like(h, a)]
@@ -406,11 +485,11 @@ class Assembler:
         targets = [
             (h, self.resolver.role_country(a, h, sources, place_country, ctx)) for h, a in targets
         ]
+        sources, targets = self._sentence_country(sent, sources, targets)
         if not sources:
             # An attack with no named agent is coded when its target is identified and
-            # the agent is missing for a reason: an agentless passive ("were killed in
-            # Kharkiv") or an instrument as subject ("a car bomb killed").
-            agentless = cand.passive or instrument is not None
+            # its instrument is named ("a car bomb killed", "were killed in shelling").
+            agentless = instrument is not None
             if code[:2] in VIOLENT and agentless and any(_identified(a) for _, a in targets):
                 sources = [(tok, _empty_actor(tok))]
             else:
@@ -440,7 +519,10 @@ class Assembler:
             if target is not None and source.code and source.code == target.code:
                 continue
             info = self.codes[reverse if n_pair >= n_forward and reverse else code]
-            key = (source.text, target.text if target else "", info.code)
+            # One event per pair of actors: "sanctions on Russia's banks ... against Moscow"
+            # names Russia twice.
+            key = (source.code or source.text,
+                   (target.code or target.text) if target else "", info.code)  # fmt: skip
             if key in seen:
                 continue
             seen.add(key)
@@ -450,8 +532,11 @@ class Assembler:
             flags = list(plan.flags)
             if not plan.primary:
                 flags.append("second_reading")
-            if not (_identified(source) or _identified(target)):
-                flags.append("no_actor")  # neither actor is a country, body or group
+            roles = bool(source.code) and target is not None and bool(target.code)
+            if not (_identified(source) or _identified(target) or roles):
+                # Neither actor is a country, a body or a group, and no two roles
+                # interact ("A protester burned a car"): kept, flagged, not counted.
+                flags.append("no_actor")
                 conf = min(conf, 0.3)
             if when and published and precision == "year" and when.year < published.year:
                 flags.append("background")
@@ -485,11 +570,51 @@ class Assembler:
                         coder_version=self.version,
                         is_primary=plan.primary,
                         flags=tuple(dict.fromkeys(flags)),
+                        rule_id=plan.cand.rule.id + ("+" + plan.note if plan.note else ""),
                     ),
                     tok,
                     plan.primary,
                 )
             )
+        return out
+
+    def _sentence_country(
+        self, sent: Any, sources: list[tuple[Any, Actor]], targets: list[tuple[Any, Actor]]
+    ) -> tuple[list[tuple[Any, Actor]], list[tuple[Any, Actor]]]:
+        """A role-only actor still without a country takes the one country its sentence is
+        about ("the federal government" in a sentence about the Nigeria Labour
+        Congress), unless that country is the other side ("the government accused
+        Iran")."""
+        if not any(a.code.startswith("---") for _, a in [*sources, *targets]):
+            return sources, targets
+        countries = self._countries_of(sent)
+        if len(countries) != 1:
+            return sources, targets
+        (country,) = countries
+
+        def fill(
+            side: list[tuple[Any, Actor]], other: list[tuple[Any, Actor]]
+        ) -> list[tuple[Any, Actor]]:
+            if any(a.country == country for _, a in other):
+                return side
+            return [
+                (h, dataclasses.replace(a, code=country + a.sector, country=country))
+                if a.code.startswith("---")
+                and a.sector in self.lex.domestic_sectors | {"GOV", "MIL"}
+                else (h, a)
+                for h, a in side
+            ]
+
+        return fill(sources, targets), fill(targets, sources)
+
+    def _countries_of(self, sent: Any) -> set[str]:
+        out = set()
+        for ent in sent.ents:
+            if ent.label_ not in {"GPE", "NORP", "ORG", "LOC", "FAC"}:
+                continue
+            hits = self.dictionary.match(tokens_of(ent.text), tokens_of(ent.text, lower=False))
+            out |= {h.entry.country for h in hits if h.entry.country and h.entry.kind in
+                    {"country", "capital", "place", "demonym", "metonym"}}  # fmt: skip
         return out
 
     # -- one happening, one event -------------------------------------------------------
@@ -505,15 +630,21 @@ class Assembler:
                 if i == j or j in drop or i in drop or a.primary != b.primary:
                     continue
                 ea, eb = a.event, b.event
-                if ea.source.code != eb.source.code or a.trigger.i == b.trigger.i:
+                if ea.source.code != eb.source.code:
                     continue
-                linked = b.trigger in list(a.trigger.ancestors)[:3]
+                linked = a.trigger.i == b.trigger.i or b.trigger in list(a.trigger.ancestors)[:3]
                 if not linked:
                     continue
-                same = ea.root_code == eb.root_code and (
-                    (ea.target.code if ea.target else "") == (eb.target.code if eb.target else "")
-                    or ea.target is None
-                    or eb.target is None
+                ca, cb = ea.cameo_code.rstrip("0"), eb.cameo_code.rstrip("0")
+                same = (
+                    ea.root_code == eb.root_code
+                    and (ca.startswith(cb) or cb.startswith(ca))
+                    and (
+                        (ea.target.code if ea.target else "")
+                        == (eb.target.code if eb.target else "")
+                        or ea.target is None
+                        or eb.target is None
+                    )
                 )
                 consequence = (
                     ea.root_code in VIOLENT

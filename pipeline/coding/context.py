@@ -13,23 +13,15 @@ sentence as the coder goes.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.coding.dictionary import ActorDictionary, Entry, tokens_of
+from pipeline.coding.segment import dateline
 from pipeline.gazetteer import load_gazetteer
 from pipeline.records import Actor
 
-# "KYIV, Ukraine (AP) —", "BEIRUT (Reuters) -", "LAGOS, Nigeria —", "MUMBAI:"
-_DATELINE = re.compile(
-    r"^\s*(?P<place>[A-Z][A-Z'.\- ]{1,40}?)"
-    r"(?:,\s*(?P<region>[A-Z][A-Za-z.'\- ]{1,40}?))?"
-    r"(?:,?\s*\([A-Za-z.\- ]{1,20}\))?"
-    r"(?:,?\s*(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?))?"
-    r"\s*(?:[-—–:]{1,2})\s+"
-)
 _COUNTRY_KINDS = {"country", "capital", "place", "demonym", "metonym"}
 _PLURAL_PRONOUNS = {"they", "them", "their"}
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his"}
@@ -38,6 +30,7 @@ _PERSON_PRONOUNS = {"he", "she", "him", "her", "his"}
 @dataclass
 class Mention:
     sentence_idx: int
+    position: int  # token index of the mention's head in the document
     actor: Actor
     person: bool  # a named person or a titled individual
     plural: bool  # coordinated actors or a plural noun ("the rebels")
@@ -56,27 +49,34 @@ class DocContext:
 
     @property
     def country(self) -> str:
-        """The country role-only actors belong to unless the sentence says otherwise."""
-        return self.dateline_country or self.main_country
+        """The country role-only actors belong to unless the sentence says otherwise:
+        the one the article is mainly about, else the dateline's."""
+        return self.main_country or self.dateline_country
 
-    def remember(self, sentence_idx: int, actors: list[Actor], *, person: bool,
-                 plural: bool) -> None:  # fmt: skip
-        resolved = [a for a in actors if a.code and not a.code.startswith("---")]
-        if not resolved:
+    def remember(self, sentence_idx: int, positions: list[int], actors: list[Actor], *,
+                 person: bool, plural: bool) -> None:  # fmt: skip
+        """Actors mentioned together (one coordination), for the pronouns that follow."""
+        pairs = [(p, a) for p, a in zip(positions, actors, strict=True)
+                 if a.code and not a.code.startswith("---")]  # fmt: skip
+        if not pairs:
             return
         self._groups += 1
-        for actor in resolved:
-            self.mentions.append(
-                Mention(sentence_idx, actor, person, plural or len(resolved) > 1, self._groups)
-            )
-        del self.mentions[:-60]
+        for position, actor in pairs:
+            if any(m.position == position and m.actor.code == actor.code for m in self.mentions):
+                continue
+            self.mentions.append(Mention(sentence_idx, position, actor, person,
+                                         plural or len(pairs) > 1, self._groups))  # fmt: skip
+        self.mentions.sort(key=lambda m: m.position)
+        del self.mentions[:-80]
 
-    def antecedent(self, pronoun: str, sentence_idx: int) -> list[Actor]:
-        """The actors a pronoun stands for: the latest mention of the right kind in this
-        or the two sentences before. "they" takes a whole coordination ("Germany and
-        France ... they")."""
+    def antecedent(self, pronoun: str, sentence_idx: int, position: int) -> list[Actor]:
+        """The actors a pronoun stands for: the latest mention of the right kind before
+        it, in this or the two sentences before. "they" takes a whole coordination
+        ("Germany and France ... they")."""
         word = pronoun.lower()
         for mention in reversed(self.mentions):
+            if mention.position >= position:
+                continue
             if sentence_idx - mention.sentence_idx > 2:
                 break
             if word in _PERSON_PRONOUNS:
@@ -94,23 +94,21 @@ class DocContext:
 
 def dateline_country(text: str, dictionary: ActorDictionary) -> str:
     """The country of a dateline at the start of the text, or ""."""
-    first = text.lstrip().split("\n", 1)
-    for line in first[:2]:
-        m = _DATELINE.match(line)
-        if not m:
+    found = dateline(text)
+    if found is None:
+        return ""
+    for part in (found.region, found.place):
+        if not part:
             continue
-        for part in (m.group("region"), m.group("place")):
-            if not part:
-                continue
-            name = part.strip().title()
-            hits = dictionary.match(tokens_of(name), tokens_of(name, lower=False))
-            country = next((h.entry.country for h in hits if h.entry.kind in _COUNTRY_KINDS
-                            and h.entry.country), "")  # fmt: skip
-            if country:
-                return country
-            place = load_gazetteer().locate(name)
-            if place is not None:
-                return place.country
+        name = part.strip().title()
+        hits = dictionary.match(tokens_of(name), tokens_of(name, lower=False))
+        country = next((h.entry.country for h in hits if h.entry.kind in _COUNTRY_KINDS
+                        and h.entry.country), "")  # fmt: skip
+        if country:
+            return country
+        place = load_gazetteer().locate(name)
+        if place is not None:
+            return place.country
     return ""
 
 

@@ -31,6 +31,7 @@ class Conventions:
     demand_verbs: frozenset[str]  # + someone + an act: a demand (10x)
     claim_verbs: frozenset[str]  # + a conflict act: an accusation, the act a second reading
     scheduled_verbs: frozenset[str]  # "is scheduled to attend": intended
+    aspect_verbs: frozenset[str]  # "to begin peace talks": the noun is the act
     intent_codes: dict[str, str]
     threat_codes: dict[str, str]
     refusal_codes: dict[str, str]

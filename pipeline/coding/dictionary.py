@@ -91,6 +91,8 @@ class ActorDictionary:
         self.phrases: dict[tuple[str, ...], list[Entry]] = {}
         self.sectors: dict[tuple[str, ...], str] = {}
         self.country_names: dict[str, str] = {}
+        # Countries that had another code for a time: SRB -> [("SCG", 1992-04-28, ...)].
+        self.historical: dict[str, list[tuple[str, date, date]]] = {}
         # Phrases written in capitals ("US", "WHO", "IT") match only when the mention is
         # in capitals too: "who met" is not the World Health Organization.
         self.caps_only: set[tuple[str, ...]] = set()
@@ -159,6 +161,12 @@ class ActorDictionary:
             )
             for phrase in [row["name"], *_split(row.get("aliases", ""))]:
                 self._add(phrase, entry)
+        historical = d / "historical_countries.tsv"
+        if historical.is_file():
+            for row in _read_tsv(historical):
+                start, end = _date(row["start"]), _date(row["end"])
+                if start and end:
+                    self.historical.setdefault(row["country"], []).append((row["code"], start, end))
         self._load_generated(d)
 
     def _load_generated(self, d: Path) -> None:

@@ -30,6 +30,10 @@ class Lexicon:
     domestic_sectors: frozenset[str]  # roles that belong to the country where they act
     counterparts: frozenset[str]  # "its rival": the other country of the sentence
     magnitudes: dict[str, int]  # "hundreds" -> 200, for object_min_count
+    materiel: frozenset[str]  # weapons and vehicles: an actor only with a country
+    wh_words: frozenset[str]  # never a target ("what his government called ...")
+    quantity_words: frozenset[str]  # "hundreds of protesters": the actor is the "of" noun
+    place_preps: frozenset[str]  # prepositions that give an event its place
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Lexicon:

@@ -15,12 +15,14 @@ from typing import Any
 from pipeline.coding.dictionary import ActorDictionary, tokens_of
 from pipeline.coding.lexicon import Lexicon
 from pipeline.coding.parse import (
+    SUBJ,
     actor_tokens,
     children,
     conjuncts,
     deep_prep_objects,
     direct_objects,
     prep_objects,
+    quantity_head,
     subject,
 )
 from pipeline.coding.rules import Rule, TokenView, rule_matches
@@ -34,6 +36,7 @@ class Candidate:
     targets: list[Any]
     passive: bool
     pair: bool = False  # "meeting between A and B": sources are both parties
+    clause: Any = None  # the verb whose clause the trigger is in (a noun's light verb)
 
 
 class RuleIndex:
@@ -42,8 +45,9 @@ class RuleIndex:
     most specific matching rule of the first tier that has one, so a hand-written rule
     always wins over a generated one for the same word."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], hand_owns: bool = True) -> None:
         self.rules = list(rules)
+        self.hand_owns = hand_owns
         self.tiers: tuple[dict[str, list[Rule]], ...] = ({}, {})
         for rule in self.rules:
             tier = self.tiers[0 if rule.source == "hand" else 1]
@@ -62,6 +66,8 @@ class RuleIndex:
                 rules = rules + [r for key in preps for r in tier.get(key, [])]
             if rules:
                 out.append(rules)
+                if self.hand_owns and tier is self.tiers[0]:
+                    break  # a word the hand-written rules know is theirs alone
         return out
 
 
@@ -90,10 +96,28 @@ def best_rule(
 
 
 def find_targets(tok: Any, clause: Any, rule: Rule, lex: Lexicon) -> list[Any]:
-    """Target heads from the rule's slots, in order: the first slot that holds one wins."""
+    """Target heads from the rule's slots, in order: the first slot that holds one wins.
+    Then the object of a purpose clause ("fired tear gas to disperse protesters")."""
+    found = _slot_targets(tok, clause, rule, lex)
+    if found or not rule.target:
+        return found
+    for comp in children(tok, {"advcl", "xcomp"}):
+        if any(c.dep_ == "aux" and c.lower_ == "to" for c in comp.children):
+            objs = [quantity_head(o, lex) for o in direct_objects(comp)]
+            objs = [o for o in objs if o.ent_type_ not in lex.not_target_labels]
+            if objs:
+                return objs
+    return []
+
+
+def _slot_targets(tok: Any, clause: Any, rule: Rule, lex: Lexicon) -> list[Any]:
     for slot in rule.target:
         if slot == "dobj":
             found = direct_objects(tok)
+            if not found:
+                # "blamed Serb forces besieging the city": parsed as a clause
+                found = [s for c in children(tok, {"ccomp"}) for s in children(c, SUBJ)
+                         if s.i > tok.i]  # fmt: skip
         elif slot == "dative":
             found = children(tok, {"dative"})
         elif slot == "poss":
@@ -107,7 +131,9 @@ def find_targets(tok: Any, clause: Any, rule: Rule, lex: Lexicon) -> list[Any]:
                     found = prep_objects(o, [slot])
                     if found:
                         break
-        found = [f for f in found if f.ent_type_ not in lex.not_target_labels]
+        found = [quantity_head(f, lex) for f in found]
+        found = [f for f in found if f.ent_type_ not in lex.not_target_labels
+                 and f.lower_ not in lex.wh_words]  # fmt: skip
         if found:
             return found
     return deep_prep_objects(tok, [t for t in rule.target if t not in {"dobj", "dative", "poss"}])
@@ -127,7 +153,13 @@ def match_events(
         if rule.between:
             parties = prep_objects(tok, ["between"])
             heads = [c for p in parties for c in conjuncts(p)]
-            yield Candidate(rule, tok, heads, [], False, pair=True)
+            yield Candidate(rule, tok, heads, [], False, pair=True, clause=clause)
+            continue
+        if tok.dep_ == "acl" and tok.tag_ == "VBN" and clause is tok:
+            # "20 suspects demanded by New Delhi": a passive participle on its target.
+            agents = prep_objects(tok, ["by"])
+            if agents:
+                yield Candidate(rule, tok, agents, [tok.head], True, clause=clause)
             continue
         subjects, passive = subject(clause, lex)
         targets: list[Any] = []
@@ -141,4 +173,4 @@ def match_events(
             ]  # fmt: skip
         else:
             targets = find_targets(tok, clause, rule, lex)
-        yield Candidate(rule, tok, subjects, targets, passive)
+        yield Candidate(rule, tok, subjects, targets, passive, clause=clause)

@@ -78,7 +78,7 @@ class Circumstances:
                             for o in children(p2, {"pobj"})
                         )  # fmt: skip
         for head in heads:
-            for pobj in prep_objects(head, ["in", "at"]):
+            for pobj in prep_objects(head, self.lex.place_preps):
                 ents = [e for e in pobj.doc.ents if e.start <= pobj.i < e.end]
                 if not ents or ents[0].label_ not in {"GPE", "LOC", "FAC"}:
                     continue

@@ -143,10 +143,24 @@ def reported_content(tok: Any, lex: Lexicon) -> bool:
     """The content of an accusation or a denial is not itself an event: "accused Kyiv of
     attacking the plant", "denied that its army had shelled civilians"."""
     node = tok
-    for _ in range(3):
-        if node.dep_ not in {"pcomp", "ccomp", "pobj", "prep", "xcomp"} or node.head is node:
+    for step in range(4):
+        deps = {"pcomp", "ccomp", "pobj", "prep", "xcomp"} | ({"dobj"} if step == 0 else set())
+        if node.dep_ not in deps or node.head is node:
             return False
         node = node.head
         if node.lemma_.lower() in lex.content_verbs:
             return True
     return False
+
+
+def quantity_head(head: Any, lex: Lexicon) -> Any:
+    """ "hundreds of protesters", "tens of thousands of civilians", "members of the
+    group": the actor is the noun of the "of" phrase."""
+    for _ in range(3):
+        if head.lemma_.lower() not in lex.quantity_words and not head.like_num:
+            return head
+        inner = prep_objects(head, ["of"])
+        if not inner:
+            return head
+        head = inner[0]
+    return head

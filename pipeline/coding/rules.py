@@ -66,6 +66,7 @@ class Rule:
     pre_all: tuple[Group, ...] = ()  # words before the verb: subject, aux, adverbs
     adverb: frozenset[str] = frozenset()  # particles or adverbs of the verb ("set out")
     source: str = "hand"  # hand | petrarch: which file the rule came from
+    forbid_dep: frozenset[str] = frozenset()  # child relations that rule it out ("called X Y")
 
     @property
     def specificity(self) -> int:
@@ -162,11 +163,33 @@ def load_rules(path: Path | None = None) -> list[Rule]:
                     pre_all=_groups(row.get("pre_all")),
                     adverb=_frozen(row, "adverb"),
                     source=str(row.get("source", "hand")),
+                    forbid_dep=_frozen(row, "forbid_dep"),
                 )
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: bad trigger rule: {exc}") from exc
     return rules
+
+
+_MEASURES = {
+    "hour", "day", "week", "round", "series", "wave", "spate", "number", "couple",
+    "string", "flurry", "volley", "barrage", "salvo", "night", "month", "year",
+}  # fmt: skip
+
+
+def light_verb(tok: Any) -> Any:
+    """The verb that carries a noun trigger: "imposed [sanctions]", "held four hours of
+    [talks]", "launched a wave of [air strikes]". None if there is none."""
+    node = tok
+    if (
+        node.dep_ == "pobj"
+        and node.head.lower_ == "of"
+        and node.head.head.lemma_.lower() in _MEASURES
+    ):
+        node = node.head.head
+    if node.dep_ in {"dobj", "nsubjpass"}:
+        return node.head
+    return None
 
 
 def rule_matches(
@@ -185,9 +208,10 @@ def rule_matches(
             if tok.dep_ not in {"pobj", "dobj"}:
                 return False, tok
         elif rule.light:
-            if tok.dep_ not in {"dobj", "nsubjpass"} or tok.head.lemma_.lower() not in rule.light:
+            verb = light_verb(tok)
+            if verb is None or verb.lemma_.lower() not in rule.light:
                 return False, tok
-            clause = tok.head
+            clause = verb
         elif rule.between:
             if not prep_objects(tok, ["between"]):
                 return False, tok
@@ -195,11 +219,15 @@ def rule_matches(
             return False, tok
     elif tok.pos_ not in {"VERB", "AUX"} and not (tok.pos_ == "NOUN" and tok.tag_ == "VBG"):
         return False, tok
+    if rule.forbid_dep and any(c.dep_ in rule.forbid_dep for c in tok.children):
+        return False, tok
     if rule.object or rule.object_not:
         objs = (
             direct_objects(tok)
             + children(tok, {"nsubjpass", "dative"})
             + prep_objects(tok, ["to", "with", "on", *rule.object_preps])
+            # "let inspectors return": the subject of the complement is what is let in
+            + [s for c in children(tok, {"ccomp"}) for s in children(c, {"nsubj"})]
         )
         words: set[str] = set()
         for o in objs:

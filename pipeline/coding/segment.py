@@ -21,6 +21,59 @@ from pathlib import Path
 from typing import Any
 
 LINE_BREAKS = "newsevents_line_breaks"
+# "KYIV, Ukraine (AP) —", "BEIRUT (Reuters) -", "LAGOS, Nigeria —", "MUMBAI:": a place in
+# capitals, an optional region, an optional agency, then a dash or a colon.
+DATELINE = re.compile(
+    r"(?P<lead>\s*)(?P<place>[A-Z][A-Z'.\-]+(?: [A-Z][A-Z'.\-]+){0,3})"
+    r"(?:,\s*(?P<region>[A-Z][A-Za-z.'\-]+(?: [A-Z][A-Za-z.'\-]+){0,3}))?"
+    r"(?:,?\s*(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?))?"
+    r"(?:,?\s*\((?P<agency>[A-Za-z.\- ]{1,20})\))?"
+    r"(?P<sep>\s*(?:--|[-—–:]))(?=\s)"
+)
+
+
+@dataclass(frozen=True)
+class Dateline:
+    place: str
+    region: str
+    start: int  # where the separating dash or colon is
+    end: int
+
+
+def dateline(text: str) -> Dateline | None:
+    """The dateline at the start of a text, or of its first paragraph after a headline."""
+    offset = 0
+    for _ in range(2):
+        m = DATELINE.match(text, offset)
+        if m and (not m.group("sep").strip().startswith(":") or _is_place(m.group("place"))):
+            sep_start, end = m.span("sep")
+            dash = sep_start + len(m.group("sep")) - len(m.group("sep").lstrip())
+            return Dateline(m.group("place"), m.group("region") or "", dash, end)
+        newline = text.find("\n", offset)
+        if newline < 0 or newline - offset > 200:
+            return None
+        offset = newline + 1
+    return None
+
+
+def _is_place(name: str) -> bool:
+    """A colon dateline ("MUMBAI:") only for a place the gazetteer knows: "NATO: ..." is
+    a headline."""
+    from pipeline.gazetteer import load_gazetteer
+
+    return load_gazetteer().locate(name.title()) is not None
+
+
+def prepare_text(text: str) -> str:
+    """The text the parser sees: the same length and offsets as the original, with the
+    dash that ends a dateline turned into a line break, so that the dateline is a line
+    of its own and never part of an actor ("BANGKOK (AP) — Thailand's army")."""
+    found = dateline(text)
+    if found is None:
+        return text
+    return text[: found.start] + "\n" + " " * (found.end - found.start - 1) + text[found.end :]
+
+
 _FINAL = re.compile(r"""[.!?…]["'”’»)\]]*\s*$|[.!?…]\s*["'”’»]\s*$|:\s*$""")
 _TEASER = re.compile(r"\[[A-Z][A-Z ]{1,20}\]\s*$")
 
@@ -45,8 +98,9 @@ def add_line_breaks(nlp: Any) -> Any:
 
 
 def heading_lines(text: str) -> list[tuple[int, int]]:
-    """Character spans of the lines that are headings or teasers, in a text of several
-    lines: no sentence-final punctuation, or a trailing tag such as "[VIDEO]"."""
+    """Character spans of the lines that are headings, teasers or a dateline, in a text
+    of several lines: no sentence-final punctuation, or a trailing tag such as
+    "[VIDEO]"."""
     lines = text.split("\n")
     if sum(1 for line in lines if line.strip()) < 2:
         return []

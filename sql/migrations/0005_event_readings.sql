@@ -9,3 +9,6 @@ alter table events add column is_primary boolean default true;
 -- no_actor: neither actor is a country, an organisation or a named group;
 -- second_reading: as is_primary = false.
 alter table events add column flags varchar[] default [];
+-- the trigger rule that coded the event: an id from pipeline/data/coder/triggers.jsonl
+-- (hand-written) or petrarch_triggers.jsonl (converted), for auditing.
+alter table events add column rule_id varchar;
