@@ -50,7 +50,7 @@ class Settings:
     archive: bool = True  # keep every response in a WARC file (see archive_dir)
     archive_dir: str = ""  # where the WARC files go ("" = archive/ next to the database)
     coder: str = "rules"  # the event coder implementation (pipeline.coding registry)
-    petrarch_vocabulary: bool = False  # also the trigger rules converted from PETRARCH-2
+    petrarch_vocabulary: bool = True  # also the trigger rules converted from PETRARCH-2
     actors_dir: str = ""  # your copy of pipeline/data/actors ("" = the shipped one)
     triggers_file: str = ""  # your copy of pipeline/data/coder/triggers.jsonl
 

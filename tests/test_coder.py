@@ -183,11 +183,11 @@ def test_users_extend_actors_and_triggers_without_code(
     rules = tmp_path / "triggers.jsonl"
     rules.write_text(
         default_rules_path().read_text(encoding="utf-8")
-        + '{"id": "reject.snub", "lemma": ["snub"], "pos": "VERB", "cameo": "120", '
+        + '{"id": "reject.stonewall", "lemma": ["stonewall"], "pos": "VERB", "cameo": "120", '
         '"target": ["dobj"]}\n',
         encoding="utf-8",
     )
-    text = "The Northern Fisheries Compact snubbed Norway."
+    text = "The Northern Fisheries Compact stonewalled Norway."
     assert not code(nlp, default_coder(), text)
     monkeypatch.setenv("NEWS_ACTORS_DIR", str(actors))
     monkeypatch.setenv("NEWS_TRIGGERS", str(rules))

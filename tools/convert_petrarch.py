@@ -535,7 +535,10 @@ def pattern_rule(
     rule["pos"] = "VERB"
     rule["cameo"] = cameo
     if cameo and backward and backward != "---":
-        rule["reverse"] = backward
+        if backward == cameo:
+            rule["reciprocal"] = True  # [046:046]: coordinated parties act on each other
+        else:
+            rule["reverse"] = backward
     slots = [p["prep"] for p in preps if p["prep"] not in {"of", "in", "for", "by"}]
     rule["target"] = [*dict.fromkeys([*slots, *TARGET_SLOTS])]
     if objects:
@@ -546,6 +549,8 @@ def pattern_rule(
         rule["pre_all"] = pre
     if adverbs:
         rule["adverb"] = adverbs
+    # PETRARCH codes an event only between two actors: so do the converted patterns.
+    rule["object_kind"] = ["actor"]
     rule["source"] = "petrarch"
     return rule
 

@@ -12,7 +12,7 @@ def load_coder(name: str = "rules", files: CoderFiles | None = None) -> EventCod
     return make_coder(name, files or CoderFiles())
 
 
-def default_coder(petrarch: bool = False) -> RuleCoder:
+def default_coder(petrarch: bool = True) -> RuleCoder:
     """The rule coder with the shipped data files."""
     return load_rule_coder(None, None, petrarch)
 

@@ -30,6 +30,9 @@ from pipeline.records import Actor
 _ACTOR_PRONOUNS = {"it", "they", "he", "she", "we"}
 _POSSESSIVES = {"its": "it", "their": "they", "his": "he", "her": "she", "our": "we"}
 _PLACE_LABELS = {"GPE", "LOC", "FAC"}
+# "the two sides", "both countries", "the two men": the last two parties named.
+_PAIR_NOUNS = {"side", "party", "man", "leader", "country", "nation", "government", "power",
+               "neighbour", "neighbor", "rival", "camp", "delegation", "minister"}  # fmt: skip
 
 
 class ActorResolver:
@@ -282,6 +285,17 @@ class ActorResolver:
                               self.dictionary.country_names.get(country, country), country,
                               country, "", head.left_edge.idx - sent_start,
                               head.idx + len(head.text) - sent_start)]  # fmt: skip
+        if head.lemma_.lower() in _PAIR_NOUNS and any(
+            c.lower_ in {"both", "two"} for c in head.children
+        ):
+            pair = ctx.antecedent("they", sentence_idx, head.i) or ctx.last_pair(
+                sentence_idx, head.i
+            )
+            if len(pair) >= 2:
+                sent_start = head.sent.start_char
+                return [dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,
+                                            end_char=head.idx + len(head.text) - sent_start)
+                        for a in pair]  # fmt: skip
         if word in _ACTOR_PRONOUNS:
             found = self.reporter(head, when, ctx) or ctx.antecedent(word, sentence_idx, head.i)
             if found:
@@ -375,6 +389,7 @@ class ActorResolver:
         sources: list[tuple[Any, Actor]],
         place_country: str | None,
         ctx: DocContext,
+        sentence_idx: int,
     ) -> Actor:
         """A role-only actor ("police", "the army", "insurgents") takes the country of
         the event's place; a domestic role among the targets, else the source's country;
@@ -388,6 +403,9 @@ class ActorResolver:
         if not country and sources and sector in self.lex.domestic_sectors:
             countries = {a.country for _, a in sources if a.country}
             country = countries.pop() if len(countries) == 1 else ""
+        if not country:
+            others = {a.country for _, a in sources if a.country}
+            country = ctx.recent_country(sentence_idx, head.i, others)
         country = country or ctx.country
         code = (country or "---") + sector
         return dataclasses.replace(actor, code=code, country=country, sector=sector)
@@ -400,7 +418,7 @@ class ActorResolver:
         ctx: DocContext,
         sentence_idx: int,
         conv: Conventions,
-    ) -> tuple[str | None, list[tuple[Any, Actor]]] | None:
+    ) -> tuple[str | None, list[tuple[Any, Actor]], str | None] | None:
         """An attack whose agent is given as a modifier of its instrument: "killed in
         Russian shelling", "killed by an Israeli air strike", "A car bomb killed ..."."""
         nouns = [o for p in trigger.children if p.dep_ in {"prep", "agent"}
@@ -425,5 +443,11 @@ class ActorResolver:
                 for a in self.resolve_in_context(p, when, ctx, sentence_idx):
                     if a.code:
                         agents.append((p, a))
-            return conv.instrument_codes[key], agents
+            place = None  # "shelling of Kharkiv", "air strikes on Gaza City"
+            for p in prep_objects(noun, ["of", "on", "in"]):
+                found = self.place_actor(p, Actor(p.text, p.text, "", "", "", 0, 0))
+                if found.country:
+                    place = found.country
+                    break
+            return conv.instrument_codes[key], agents, place
         return None

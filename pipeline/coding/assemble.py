@@ -34,6 +34,7 @@ from pipeline.coding.parse import (
     SUBJ,
     children,
     conjuncts,
+    coordinated,
     direct_objects,
     prep_objects,
     reported_content,
@@ -179,7 +180,7 @@ class Assembler:
                 continue
             if headings and in_spans(sent.start_char, sent.end_char, headings):
                 continue
-            if self.discards.skip_sentence(sent.text):
+            if self.discards.skip_sentence(sent.text) and not self._officials(sent):
                 continue
             self._register(sent, idx, published, ctx)
             found = self.code_sentence(
@@ -188,6 +189,16 @@ class Assembler:
             for event in found:
                 events.append(dataclasses.replace(event, event_idx=len(events)))
         return events
+
+    def _officials(self, sent: Any) -> bool:
+        """A sentence where a government, army, court or legislature acts is coded even if
+        it names a sport ("ministers would boycott the World Cup")."""
+        if self.dictionary.sector_of(tokens_of(sent.text)) in {"GOV", "MIL", "LEG", "JUD", "COP"}:
+            return True
+        political = {"boycott", "ban", "sanction", "expel", "bar", "suspend"}
+        return any(e.label_ in {"GPE", "NORP"} for e in sent.ents) and any(
+            t.lemma_.lower() in political for t in sent
+        )
 
     def _register(self, sent: Any, idx: int, published: date | None, ctx: DocContext) -> None:
         """The named actors of a sentence, for the pronouns of this and the next ones:
@@ -256,7 +267,13 @@ class Assembler:
                 subjects = subject(head, self.lex)[0]
                 own_targets = find_targets(head, head, cand.rule, self.lex)
             g = Governed(cand, head, parent, subjects, own_targets)
-            if lemma in conv.failure_verbs and rel == "xcomp":
+            if parent is not None and rel == "xcomp" and act.lemma_.lower() in parent.rule.xcomp:
+                # The governing verb's rule is written for this complement ("ordered the
+                # diplomats to leave" is an expulsion): it is the event.
+                dropped.add(tok.i)
+                if not parent.targets:
+                    parent.targets = cand.targets
+            elif lemma in conv.failure_verbs and rel == "xcomp":
                 dropped |= {tok.i, head.i}
             elif lemma in conv.refusal_verbs and rel == "xcomp":
                 dropped |= {tok.i, head.i}
@@ -310,7 +327,8 @@ class Assembler:
                     g.plan(accuse, targets=cand.sources, modality="asserted", note="claim")
                 )
                 plans.append(Plan(cand, code, cand.sources, cand.targets, tok, primary=False))
-            elif lemma in conv.demand_verbs | conv.appeal_verbs and rel in _COMPLEMENTS:
+            elif (lemma in conv.demand_verbs | conv.appeal_verbs and rel in _COMPLEMENTS
+                  and not (lemma == "tell" and rel != "xcomp")):  # fmt: skip
                 addressee = self._addressee(head, tok, lemma)
                 demand = lemma in conv.demand_verbs
                 if addressee or demand:
@@ -342,8 +360,16 @@ class Assembler:
                 parent = by_tok[tok.head.head.i]
                 if not parent.targets:
                     parent.targets = cand.targets
+        # "expressed gratitude", "imposed sanctions": the noun is the event, not its verb.
+        carriers = {
+            c.clause.i
+            for c in candidates
+            if c.rule.light and c.clause is not None and c.clause is not c.trigger
+        }
         for cand in candidates:
             if cand.trigger.i in dropped or cand.rule.cameo is None:
+                continue
+            if cand.trigger.i in carriers and not cand.rule.light:
                 continue
             if reported_content(cand.trigger, self.lex):
                 continue
@@ -436,8 +462,8 @@ class Assembler:
             cand.trigger, clause, published, modality == "intended"
         )
         as_of = when if date_source == "text" and when else published
-        src_heads = [c for h in plan.sources for c in conjuncts(h)]
-        tgt_heads = [c for h in plan.targets for c in conjuncts(h)]
+        src_heads = [c for h in plan.sources for c in coordinated(h)]
+        tgt_heads = [c for h in plan.targets for c in coordinated(h)]
         # A coordinated phrase after the target counts only if it is an actor itself:
         # "recognised a Palestinian state, a move that drew a response from Israel".
         own_heads = {h.i for h in plan.targets}
@@ -458,7 +484,7 @@ class Assembler:
             instrument = self.resolver.instrument(cand.trigger, src_heads, as_of, ctx,
                                                   sentence_idx, self.conv)  # fmt: skip
             if instrument is not None:
-                inst_code, inst_sources = instrument
+                inst_code, inst_sources, _ = instrument
                 if inst_sources and not sources:
                     sources = inst_sources
                 if inst_code and (code.endswith("0") or len(code) == 2):
@@ -476,16 +502,27 @@ class Assembler:
                     a = self.resolver.place_actor(h, a)
                 targets.append((h, a))
         actor_targets = [(h, a) for h, a in targets if self.resolver.is_actor_like(h, a)]
-        if rule.object_actor and not actor_targets:
+        if rule.object_actor and not actor_targets and not (rule.reciprocal and len(sources) > 1):
             return []
+        if not actor_targets and rule.reciprocal and len(sources) > 1:
+            targets = []  # "Armenia and Azerbaijan renewed negotiations": each other
         targets = actor_targets or targets[:1]
+        # Diplomats who meet in Geneva are not Swiss: a meeting's place gives no role a
+        # country. An attack's instrument may name the place ("shelling of Kharkiv").
+        role_place = None if code[:2] in {"01", "02", "03", "04"} else place_country
+        if instrument is not None and role_place is None and code[:2] in VIOLENT:
+            role_place = instrument[2]
         sources = [
-            (h, self.resolver.role_country(a, h, [], place_country, ctx)) for h, a in sources
+            (h, self.resolver.role_country(a, h, [], role_place, ctx, sentence_idx))
+            for h, a in sources
         ]
         targets = [
-            (h, self.resolver.role_country(a, h, sources, place_country, ctx)) for h, a in targets
+            (h, self.resolver.role_country(a, h, sources, role_place, ctx, sentence_idx))
+            for h, a in targets
         ]
-        sources, targets = self._sentence_country(sent, sources, targets)
+        sources, targets = self._sentence_country(
+            sent, sources, targets, place_country if code[:2] in {"01", "02", "03", "04"} else None
+        )
         if not sources:
             # An attack with no named agent is coded when its target is identified and
             # its instrument is named ("a car bomb killed", "were killed in shelling").
@@ -512,13 +549,25 @@ class Assembler:
         if reverse and modality != "intended" and reverse in self.codes:
             pairs += [(b, a) for a, b in list(pairs) if b is not None]
 
+        third = code == "040" and place_country is not None
         out: list[_Mention] = []
         seen: set[tuple[str, str, str]] = set()
         n_forward = len(pairs) if not (reverse and modality != "intended") else len(pairs) // 2
         for n_pair, (source, target) in enumerate(pairs):
             if target is not None and source.code and source.code == target.code:
-                continue
-            info = self.codes[reverse if n_pair >= n_forward and reverse else code]
+                if len(pairs) > 1:
+                    continue
+                target = None  # "Peru lifted the state of emergency in Lima": no other party
+            own_code = code
+            if (
+                third
+                and target is not None
+                and source.country
+                and target.country
+                and (place_country not in {source.country, target.country})
+            ):
+                own_code = "044"  # a meeting in a third country
+            info = self.codes[reverse if n_pair >= n_forward and reverse else own_code]
             # One event per pair of actors: "sanctions on Russia's banks ... against Moscow"
             # names Russia twice.
             key = (source.code or source.text,
@@ -579,7 +628,11 @@ class Assembler:
         return out
 
     def _sentence_country(
-        self, sent: Any, sources: list[tuple[Any, Actor]], targets: list[tuple[Any, Actor]]
+        self,
+        sent: Any,
+        sources: list[tuple[Any, Actor]],
+        targets: list[tuple[Any, Actor]],
+        meeting_place: str | None = None,
     ) -> tuple[list[tuple[Any, Actor]], list[tuple[Any, Actor]]]:
         """A role-only actor still without a country takes the one country its sentence is
         about ("the federal government" in a sentence about the Nigeria Labour
@@ -587,7 +640,7 @@ class Assembler:
         Iran")."""
         if not any(a.code.startswith("---") for _, a in [*sources, *targets]):
             return sources, targets
-        countries = self._countries_of(sent)
+        countries = self._countries_of(sent) - {meeting_place}
         if len(countries) != 1:
             return sources, targets
         (country,) = countries
@@ -595,15 +648,28 @@ class Assembler:
         def fill(
             side: list[tuple[Any, Actor]], other: list[tuple[Any, Actor]]
         ) -> list[tuple[Any, Actor]]:
-            if any(a.country == country for _, a in other):
-                return side
-            return [
-                (h, dataclasses.replace(a, code=country + a.sector, country=country))
-                if a.code.startswith("---")
-                and a.sector in self.lex.domestic_sectors | {"GOV", "MIL"}
-                else (h, a)
-                for h, a in side
-            ]
+            out = []
+            for h, a in side:
+                if not a.code.startswith("---"):
+                    out.append((h, a))
+                    continue
+                state = a.sector in {"GOV", "MIL"}
+                grassroots = a.sector in {"LAB", "OPP", "CVL", "EDU", "HLH", "AGR", "MED", "REF"}
+                # "The government accused Iran": not Iran's government. "Insurgents
+                # ambushed Chinese engineers": not Chinese insurgents. But "the union held
+                # talks with the Spanish government": a Spanish union.
+                clash = any(
+                    o.country == country
+                    and not (grassroots and o.sector in {"GOV", "MIL", "COP", "JUD", "LEG"})
+                    for _, o in other
+                )
+                if clash or not (state or a.sector in self.lex.domestic_sectors):
+                    out.append((h, a))
+                else:
+                    out.append(
+                        (h, dataclasses.replace(a, code=country + a.sector, country=country))
+                    )
+            return out
 
         return fill(sources, targets), fill(targets, sources)
 

@@ -21,7 +21,7 @@ class CoderFiles:
 
     actors_dir: str | None = None
     triggers_file: str | None = None
-    petrarch_vocabulary: bool = False  # also the trigger rules converted from PETRARCH-2
+    petrarch_vocabulary: bool = True  # also the trigger rules converted from PETRARCH-2
 
 
 class EventCoder(Protocol):

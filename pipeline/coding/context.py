@@ -69,6 +69,33 @@ class DocContext:
         self.mentions.sort(key=lambda m: m.position)
         del self.mentions[:-80]
 
+    def recent_country(self, sentence_idx: int, position: int, exclude: set[str]) -> str:
+        """The country named last before `position`, in this or the previous sentence,
+        other than `exclude`: "The Lebanese government ... Prime Minister Fuad Saniora"."""
+        for mention in reversed(self.mentions):
+            if mention.position >= position:
+                continue
+            if sentence_idx - mention.sentence_idx > 1:
+                break
+            country = mention.actor.country
+            if country and country not in exclude:
+                return country
+        return ""
+
+    def last_pair(self, sentence_idx: int, position: int) -> list[Actor]:
+        """The two parties named last: "the two sides", "both countries"."""
+        found: list[Actor] = []
+        for mention in reversed(self.mentions):
+            if mention.position >= position:
+                continue
+            if sentence_idx - mention.sentence_idx > 2:
+                break
+            if all(a.code != mention.actor.code for a in found):
+                found.append(mention.actor)
+            if len(found) == 2:
+                return found[::-1]
+        return []
+
     def antecedent(self, pronoun: str, sentence_idx: int, position: int) -> list[Actor]:
         """The actors a pronoun stands for: the latest mention of the right kind before
         it, in this or the two sentences before. "they" takes a whole coordination

@@ -40,17 +40,19 @@ class Candidate:
 
 
 class RuleIndex:
-    """Trigger rules by lemma ("lemma particle" for phrasal verbs), in two tiers: the
-    hand-written rules, then the generated ones (PETRARCH-2). A token is coded by the
-    most specific matching rule of the first tier that has one, so a hand-written rule
-    always wins over a generated one for the same word."""
+    """Trigger rules by lemma ("lemma particle" for phrasal verbs), in three tiers: the
+    hand-written rules, the generated patterns (PETRARCH-2 phrase patterns), the
+    generated bare verbs. A token is coded by the most specific matching rule of the
+    first tier that has one, so a hand-written rule always wins over a generated one;
+    and a word that has hand-written rules never takes a generated bare meaning."""
 
     def __init__(self, rules: Sequence[Rule], hand_owns: bool = True) -> None:
         self.rules = list(rules)
         self.hand_owns = hand_owns
-        self.tiers: tuple[dict[str, list[Rule]], ...] = ({}, {})
+        # hand-written; generated with conditions (patterns); generated bare verbs
+        self.tiers: tuple[dict[str, list[Rule]], ...] = ({}, {}, {})
         for rule in self.rules:
-            tier = self.tiers[0 if rule.source == "hand" else 1]
+            tier = self.tiers[0 if rule.source == "hand" else 2 if rule.specificity == 0 else 1]
             for lemma in rule.lemmas:
                 tier.setdefault(lemma, []).append(rule)
 
@@ -58,16 +60,21 @@ class RuleIndex:
         lemma = tok.lemma_.lower()
         particles = [f"{lemma} {p.lower_}" for p in tok.children if p.dep_ == "prt"]
         preps = [f"{lemma} {p.lower_}" for p in tok.children if p.dep_ == "prep"]
+        # A phrasal verb ("shoot down", "call off") is its own word, in whichever tier.
+        phrasal = [[r for key in particles for r in tier.get(key, [])] for tier in self.tiers]
+        if any(phrasal):
+            return [rules for rules in phrasal if rules]
         out = []
-        for tier in self.tiers:
-            rules = [r for key in particles for r in tier.get(key, [])]
-            if not rules:
-                rules = tier.get(lemma) or tier.get(tok.lower_) or []
-                rules = rules + [r for key in preps for r in tier.get(key, [])]
+        hand = False
+        for n, tier in enumerate(self.tiers):
+            rules = tier.get(lemma) or tier.get(tok.lower_) or []
+            rules = rules + [r for key in preps for r in tier.get(key, [])]
+            if n == 0:
+                hand = bool(rules)
+            if n == 2 and hand and self.hand_owns:
+                break  # a word the hand-written rules know takes no generated bare meaning
             if rules:
                 out.append(rules)
-                if self.hand_owns and tier is self.tiers[0]:
-                    break  # a word the hand-written rules know is theirs alone
         return out
 
 
@@ -102,12 +109,27 @@ def find_targets(tok: Any, clause: Any, rule: Rule, lex: Lexicon) -> list[Any]:
     if found or not rule.target:
         return found
     for comp in children(tok, {"advcl", "xcomp"}):
-        if any(c.dep_ == "aux" and c.lower_ == "to" for c in comp.children):
-            objs = [quantity_head(o, lex) for o in direct_objects(comp)]
-            objs = [o for o in objs if o.ent_type_ not in lex.not_target_labels]
-            if objs:
-                return objs
+        if not any(c.dep_ == "aux" and c.lower_ == "to" for c in comp.children):
+            continue
+        # "fired tear gas to disperse protesters", "threatened to cut off gas supplies to
+        # Iraq": an actor in the complement.
+        objs = [quantity_head(o, lex) for o in direct_objects(comp)]
+        objs += prep_objects(comp, ["to", "against", "on", "with"])
+        objs += [p for o in direct_objects(comp) for p in prep_objects(o, ["to", "against"])]
+        objs = [o for o in objs if o.ent_type_ not in lex.not_target_labels and _actorish(o)]
+        if objs:
+            return objs
     return []
+
+
+def _actorish(tok: Any) -> bool:
+    """A named entity, a proper noun, a plural noun or a pronoun: maybe an actor."""
+    return (
+        tok.ent_type_ in {"GPE", "NORP", "ORG", "PERSON"}
+        or tok.pos_ in {"PROPN", "PRON"}
+        or tok.tag_ in {"NNS", "NNPS"}
+        or any(t.ent_type_ in {"GPE", "NORP", "ORG", "PERSON"} for t in tok.subtree)
+    )
 
 
 def _slot_targets(tok: Any, clause: Any, rule: Rule, lex: Lexicon) -> list[Any]:

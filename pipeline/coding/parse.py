@@ -33,6 +33,17 @@ def conjuncts(tok: Any) -> list[Any]:
     return out
 
 
+def coordinated(tok: Any) -> list[Any]:
+    """Conjuncts, and named entities of the same kind set beside one another ("The UK,
+    France, and Germany" is often parsed with France as an apposition)."""
+    out = conjuncts(tok)
+    for t in list(out):
+        for c in t.children:
+            if c.dep_ == "appos" and c.ent_type_ and c.ent_type_ == t.ent_type_ in {"GPE", "ORG"}:
+                out.extend(x for x in conjuncts(c) if x not in out)
+    return out
+
+
 def actor_tokens(head: Any) -> list[Any]:
     """The noun phrase of an actor head: modifiers, compounds, appositives, possessives and
     "of"/"for" phrases, without clauses or coordinated siblings."""
@@ -43,6 +54,8 @@ def actor_tokens(head: Any) -> list[Any]:
         for c in t.children:
             if c.dep_ in ACTOR_DROP and not (c.dep_ == "prep" and c.lower_ in ACTOR_PREPS):
                 continue
+            if c.dep_ == "appos" and c.ent_type_ and c.ent_type_ == t.ent_type_ in {"GPE", "ORG"}:
+                continue  # a coordinated country, not part of this one's name
             walk(c)
 
     walk(head)
@@ -76,7 +89,9 @@ def deep_prep_objects(tok: Any, preps: Sequence[str], depth: int = 3) -> list[An
     return []
 
 
-def subject(tok: Any, lex: Lexicon, depth: int = 0) -> tuple[list[Any], bool]:
+def subject(
+    tok: Any, lex: Lexicon, depth: int = 0, from_xcomp: bool = False
+) -> tuple[list[Any], bool]:
     """Subject heads of a trigger and whether the clause is passive. Participles and
     complements inherit the subject of the clause they hang from; a relative pronoun
     ("the leaders, who met") stands for its antecedent; a personal pronoun in reported
@@ -85,6 +100,14 @@ def subject(tok: Any, lex: Lexicon, depth: int = 0) -> tuple[list[Any], bool]:
         subj = children(tok, deps)
         if not subj:
             continue
+        if len(subj) > 1:
+            # Two subjects of one verb are a misparse of one phrase ("The militant group
+            # al-Shabab attacked"): the one next to the verb is the name.
+            subj = [max((s for s in subj if s.i < tok.i), key=lambda s: s.i, default=subj[0])]
+        if passive and from_xcomp:
+            # "Macron is scheduled to attend", "Iran was asked to halt": the passive
+            # subject of the governing verb is the one who attends, or halts.
+            passive = False
         if subj[0].lower_ in lex.relative_pronouns and tok.dep_ == "relcl":
             return [tok.head], passive
         if (
@@ -101,7 +124,7 @@ def subject(tok: Any, lex: Lexicon, depth: int = 0) -> tuple[list[Any], bool]:
             return [tok.head], False
         if tok.head.dep_ in SUBJ:  # a modifier hanging off the subject itself
             return [tok.head], False
-        return subject(tok.head, lex, depth + 1)
+        return subject(tok.head, lex, depth + 1, from_xcomp=tok.dep_ == "xcomp")
     # "took steps ..., including easing tariffs": climb from a noun to its verb.
     if depth < 4 and tok.dep_ in {"dobj", "pobj"} and tok.head is not tok:
         return subject(tok.head, lex, depth + 1)

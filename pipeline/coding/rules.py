@@ -255,9 +255,10 @@ def rule_matches(
             )  # fmt: skip
             if future != rule.ccomp_future:
                 return False, tok
-    preps = {c.lower_ for c in clause.children if c.dep_ == "prep"}
+    # Prepositions of the clause, not counting dates and times ("on Monday").
+    preps = {c.lower_ for c in clause.children if c.dep_ == "prep" and not _dated(c)}
     if rule.pos == "NOUN":
-        preps |= {c.lower_ for c in tok.children if c.dep_ == "prep"}
+        preps |= {c.lower_ for c in tok.children if c.dep_ == "prep" and not _dated(c)}
     if rule.requires_prep and not (preps & rule.requires_prep):
         return False, tok
     if rule.forbid_prep and (preps & rule.forbid_prep):
@@ -272,6 +273,10 @@ def rule_matches(
         if not phrase_match(rule, view):
             return False, tok
     return True, clause
+
+
+def _dated(prep: Any) -> bool:
+    return any(o.ent_type_ in {"DATE", "TIME"} for o in prep.children if o.dep_ == "pobj")
 
 
 _CLAUSES = {"relcl", "acl", "advcl", "ccomp", "xcomp", "punct", "cc", "appos", "parataxis"}

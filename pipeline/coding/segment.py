@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 LINE_BREAKS = "newsevents_line_breaks"
+HYPHEN_NAMES = "newsevents_hyphen_names"
+# Name particles joined by a hyphen: "al-Shabab", "Hayat Tahrir al-Sham", "bin-Laden".
+_PARTICLES = {"al", "el", "ad", "ar", "as", "ash", "at", "az", "ul", "ud", "wal", "bin",
+              "ibn", "abu", "abd", "ben", "bint", "de", "du", "von", "van"}  # fmt: skip
 # "KYIV, Ukraine (AP) —", "BEIRUT (Reuters) -", "LAGOS, Nigeria —", "MUMBAI:": a place in
 # capitals, an optional region, an optional agency, then a dash or a colon.
 DATELINE = re.compile(
@@ -85,15 +89,75 @@ def _line_breaks(doc: Any) -> Any:
     return doc
 
 
+def _hyphen_names(doc: Any) -> Any:
+    """Merge names joined by hyphens into one token ("al - Shabab" -> "al-Shabab"), so a
+    name is one actor, never two fragments. The merged token keeps the parse of its
+    head; an entity that covers part of it is extended to all of it."""
+    spans = []
+    i = 0
+    while i < len(doc) - 2:
+        left, dash, right = doc[i], doc[i + 1], doc[i + 2]
+        joined = not left.whitespace_ and not dash.whitespace_ and dash.text == "-"
+        if (
+            joined
+            and left.is_alpha
+            and right.is_alpha
+            and (
+                left.lower_ in _PARTICLES or (left.text[:1].isupper() and right.text[:1].isupper())
+            )
+        ):
+            end = i + 3
+            while (end < len(doc) - 1 and not doc[end - 1].whitespace_ and doc[end].text == "-"
+                   and not doc[end].whitespace_ and doc[end + 1].is_alpha):  # fmt: skip
+                end += 2
+            spans.append(doc[i:end])
+            i = end
+        else:
+            i += 1
+    if not spans:
+        return doc
+    ents = list(doc.ents)
+    for span in spans:
+        for n, ent in enumerate(ents):
+            if ent.start < span.end and span.start < ent.end:
+                start, end = min(ent.start, span.start), max(ent.end, span.end)
+                ents[n] = _span(doc, start, end, ent.label_)
+    doc.ents = _disjoint(ents)
+    with doc.retokenize() as retokenizer:
+        for span in spans:
+            retokenizer.merge(span)
+    return doc
+
+
+def _span(doc: Any, start: int, end: int, label: str) -> Any:
+    from spacy.tokens import Span
+
+    return Span(doc, start, end, label=label)
+
+
+def _disjoint(ents: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for ent in sorted(ents, key=lambda e: (e.start, -(e.end - e.start))):
+        if out and ent.start < out[-1].end:
+            continue
+        out.append(ent)
+    return out
+
+
 def add_line_breaks(nlp: Any) -> Any:
-    """Add the line-break component to a loaded pipeline, before its parser."""
+    """Add the segmentation components to a loaded pipeline: line breaks before its
+    parser, hyphenated names merged after its entity recogniser."""
     from spacy.language import Language
 
     if not Language.has_factory(LINE_BREAKS):
         Language.component(LINE_BREAKS, func=_line_breaks)
+    if not Language.has_factory(HYPHEN_NAMES):
+        Language.component(HYPHEN_NAMES, func=_hyphen_names)
     if LINE_BREAKS not in nlp.pipe_names:
         before = "parser" if "parser" in nlp.pipe_names else None
         nlp.add_pipe(LINE_BREAKS, before=before) if before else nlp.add_pipe(LINE_BREAKS)
+    if HYPHEN_NAMES not in nlp.pipe_names:
+        nlp.add_pipe(HYPHEN_NAMES, last=True)
     return nlp
 
 
