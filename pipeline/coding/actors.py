@@ -20,8 +20,12 @@ from pipeline.coding.parse import (
     actor_tokens,
     children,
     conjuncts,
+    doc_ents,
+    doc_text,
     prep_objects,
     quantity_head,
+    sent_ents,
+    sent_of,
 )
 from pipeline.gazetteer import load_gazetteer
 from pipeline.records import Actor
@@ -66,7 +70,7 @@ class ActorResolver:
         if len(adjectives) < 2:
             return [base]
         out: list[Actor] = []
-        sent_start = head.sent.start_char
+        sent_start = sent_of(head).start_char
         for adj in adjectives:
             hits = self.dictionary.match(tokens_of(adj.text), tokens_of(adj.text, lower=False))
             country = next((h.entry.country for h in hits
@@ -88,8 +92,8 @@ class ActorResolver:
 
     def resolve_actor(self, head: Any, when: date | None, memory: dict[str, Entry]) -> Actor:
         toks = actor_tokens(head)
-        sent_start = head.sent.start_char
-        text = head.doc.text[toks[0].idx : toks[-1].idx + len(toks[-1].text)]
+        sent_start = sent_of(head).start_char
+        text = doc_text(head.doc)[toks[0].idx : toks[-1].idx + len(toks[-1].text)]
         start, end = toks[0].idx - sent_start, toks[-1].idx + len(toks[-1].text) - sent_start
         words = tokens_of(text)
         matches = self.dictionary.match(words, tokens_of(text, lower=False))
@@ -114,7 +118,7 @@ class ActorResolver:
                 country, name = entry.country, name or entry.name
         person_names = [
             e.text
-            for e in head.doc.ents
+            for e in doc_ents(head.doc)
             if e.label_ == "PERSON" and toks[0].i <= e.start < e.end <= toks[-1].i + 1
         ]
         if person is not None:
@@ -135,7 +139,7 @@ class ActorResolver:
             sector = self.dictionary.sector_of(words)
         if sector and not country and not code and person is None:
             for place in prep_objects(head, ["in"]):
-                ent = next((e for e in head.doc.ents if e.start <= place.i < e.end), None)
+                ent = next((e for e in doc_ents(head.doc) if e.start <= place.i < e.end), None)
                 phrase = ent.text if ent is not None else place.text
                 where = tokens_of(phrase)
                 hits = self.dictionary.match(where, tokens_of(phrase, lower=False))
@@ -155,7 +159,7 @@ class ActorResolver:
                     break
         if sector and not country and not code:
             # "Minneapolis Mayor Jacob Frey", "the Cebu governor": a city in the phrase.
-            for ent in head.sent.ents:
+            for ent in sent_ents(sent_of(head)):
                 if ent.label_ == "GPE" and toks[0].i <= ent.root.i <= toks[-1].i:
                     found = load_gazetteer().locate(ent.text)
                     if found is not None and found.kind == "city":
@@ -216,7 +220,7 @@ class ActorResolver:
                 continue
             if tok.ent_iob_ != "B":
                 continue
-            ent = next(e for e in head.doc.ents if e.start == tok.i)
+            ent = next(e for e in doc_ents(head.doc) if e.start == tok.i)
             inner = self.resolve_actor(ent.root, when, memory)
             if inner.code:
                 return inner
@@ -232,15 +236,15 @@ class ActorResolver:
         ):
             return None
         own = {a.country for _, a in sources}
-        for ent in reversed([e for e in head.sent.ents if e.end <= head.i]):
+        for ent in reversed([e for e in sent_ents(sent_of(head)) if e.end <= head.i]):
             if ent.label_ not in {"GPE", "NORP"}:
                 continue
             actor = self.resolve_actor(ent.root, when, memory)
             if actor.country and actor.country not in own:
-                sent_start = head.sent.start_char
+                sent_start = sent_of(head).start_char
                 return dataclasses.replace(
                     actor,
-                    text=head.doc.text[head.left_edge.idx : head.idx + len(head.text)],
+                    text=doc_text(head.doc)[head.left_edge.idx : head.idx + len(head.text)],
                     start_char=head.left_edge.idx - sent_start,
                     end_char=head.idx + len(head.text) - sent_start,
                 )
@@ -280,8 +284,8 @@ class ActorResolver:
             found = [a for a in ctx.antecedent("it", sentence_idx, head.i) if a.country]
             if found:
                 country = found[0].country
-                sent_start = head.sent.start_char
-                return [Actor(head.doc.text[head.left_edge.idx : head.idx + len(head.text)],
+                sent_start = sent_of(head).start_char
+                return [Actor(doc_text(head.doc)[head.left_edge.idx : head.idx + len(head.text)],
                               self.dictionary.country_names.get(country, country), country,
                               country, "", head.left_edge.idx - sent_start,
                               head.idx + len(head.text) - sent_start)]  # fmt: skip
@@ -292,14 +296,14 @@ class ActorResolver:
                 sentence_idx, head.i
             )
             if len(pair) >= 2:
-                sent_start = head.sent.start_char
+                sent_start = sent_of(head).start_char
                 return [dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,
                                             end_char=head.idx + len(head.text) - sent_start)
                         for a in pair]  # fmt: skip
         if word in _ACTOR_PRONOUNS:
             found = self.reporter(head, when, ctx) or ctx.antecedent(word, sentence_idx, head.i)
             if found:
-                sent_start = head.sent.start_char
+                sent_start = sent_of(head).start_char
                 return [
                     dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,
                                         end_char=head.idx + len(head.text) - sent_start)
@@ -367,11 +371,11 @@ class ActorResolver:
         """A target named only by a place ("shelled Kharkiv") is the place's country."""
         if actor.code or actor.sector:
             return actor
-        ent = next((e for e in head.doc.ents if e.start <= head.i < e.end), None)
+        ent = next((e for e in doc_ents(head.doc) if e.start <= head.i < e.end), None)
         if ent is None:
             # "the southern city of Kherson", "the town of Douma"
             span = {t.i for t in actor_tokens(head)}
-            ent = next((e for e in head.sent.ents if e.root.i in span
+            ent = next((e for e in sent_ents(sent_of(head)) if e.root.i in span
                         and e.label_ in _PLACE_LABELS), None)  # fmt: skip
         if ent is None or ent.label_ not in _PLACE_LABELS:
             return actor

@@ -36,8 +36,11 @@ from pipeline.coding.parse import (
     conjuncts,
     coordinated,
     direct_objects,
+    doc_text,
     prep_objects,
     reported_content,
+    sent_ents,
+    sent_of,
     subject,
 )
 from pipeline.coding.segment import Discards, heading_lines, in_spans
@@ -137,7 +140,7 @@ def head_lemma(tok: Any) -> str:
 
 def _empty_actor(tok: Any) -> Actor:
     """No source: "A car bomb killed six police officers" (the agent is unknown)."""
-    at = tok.idx - tok.sent.start_char
+    at = tok.idx - sent_of(tok).start_char
     return Actor(text="", name="", code="", country="", sector="", start_char=at, end_char=at)
 
 
@@ -170,10 +173,11 @@ class Assembler:
     # -- the document -------------------------------------------------------------------
 
     def code_doc(self, doc: Any, *, article_id: str, published: date | None) -> list[Event]:
-        if self.discards.skip_story(doc.text):
+        text = doc_text(doc)
+        if self.discards.skip_story(text):
             return []
         ctx = build_context(doc, self.dictionary)
-        headings = heading_lines(doc.text)
+        headings = heading_lines(text)
         events: list[Event] = []
         for idx, sent in enumerate(doc.sents):
             if not sent.text.strip():
@@ -196,7 +200,7 @@ class Assembler:
         if self.dictionary.sector_of(tokens_of(sent.text)) in {"GOV", "MIL", "LEG", "JUD", "COP"}:
             return True
         political = {"boycott", "ban", "sanction", "expel", "bar", "suspend"}
-        return any(e.label_ in {"GPE", "NORP"} for e in sent.ents) and any(
+        return any(e.label_ in {"GPE", "NORP"} for e in sent_ents(sent)) and any(
             t.lemma_.lower() in political for t in sent
         )
 
@@ -204,7 +208,7 @@ class Assembler:
         """The named actors of a sentence, for the pronouns of this and the next ones:
         people ("he", "she"), countries and bodies ("it"), coordinations ("they")."""
         seen: set[int] = set()
-        for ent in sent.ents:
+        for ent in sent_ents(sent):
             if ent.label_ not in {"PERSON", "GPE", "ORG", "NORP"} or ent.root.i in seen:
                 continue
             heads = [h for h in conjuncts(ent.root) if h.ent_type_]
@@ -675,7 +679,7 @@ class Assembler:
 
     def _countries_of(self, sent: Any) -> set[str]:
         out = set()
-        for ent in sent.ents:
+        for ent in sent_ents(sent):
             if ent.label_ not in {"GPE", "NORP", "ORG", "LOC", "FAC"}:
                 continue
             hits = self.dictionary.match(tokens_of(ent.text), tokens_of(ent.text, lower=False))

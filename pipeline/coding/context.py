@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.coding.dictionary import ActorDictionary, Entry, tokens_of
+from pipeline.coding.parse import doc_ents, doc_text
 from pipeline.coding.segment import dateline
 from pipeline.gazetteer import load_gazetteer
 from pipeline.records import Actor
@@ -143,7 +144,7 @@ def main_country(doc: Any, dictionary: ActorDictionary) -> str:
     """The country an article is mainly about: the one named in at least half of the
     country mentions, at least twice, in a text of two sentences or more."""
     counts: Counter[str] = Counter()
-    for ent in doc.ents:
+    for ent in doc_ents(doc):
         if ent.label_ not in {"GPE", "NORP"}:
             continue
         hits = dictionary.match(tokens_of(ent.text), tokens_of(ent.text, lower=False))
@@ -159,6 +160,6 @@ def main_country(doc: Any, dictionary: ActorDictionary) -> str:
 
 def build_context(doc: Any, dictionary: ActorDictionary) -> DocContext:
     return DocContext(
-        dateline_country=dateline_country(doc.text, dictionary),
+        dateline_country=dateline_country(doc_text(doc), dictionary),
         main_country=main_country(doc, dictionary),
     )

@@ -25,7 +25,7 @@ from pipeline.coding.parse import (
     quantity_head,
     subject,
 )
-from pipeline.coding.rules import Rule, TokenView, rule_matches
+from pipeline.coding.rules import Rule, TokenView, phrase_possible, rule_matches
 
 
 @dataclass
@@ -55,20 +55,30 @@ class RuleIndex:
             tier = self.tiers[0 if rule.source == "hand" else 2 if rule.specificity == 0 else 1]
             for lemma in rule.lemmas:
                 tier.setdefault(lemma, []).append(rule)
+        for tier in self.tiers:  # most specific first, stable: earlier rules win ties
+            for key in tier:
+                tier[key].sort(key=_by_specificity)
+        # First words of every key ("call" of "call off"): a token whose lemma is none
+        # of them has no rule at all, and is skipped at once.
+        self.heads = {key.split()[0] for tier in self.tiers for key in tier}
 
     def candidates_for(self, tok: Any) -> list[list[Rule]]:
         lemma = tok.lemma_.lower()
+        if lemma not in self.heads and tok.lower_ not in self.heads:
+            return []
         particles = [f"{lemma} {p.lower_}" for p in tok.children if p.dep_ == "prt"]
         preps = [f"{lemma} {p.lower_}" for p in tok.children if p.dep_ == "prep"]
         # A phrasal verb ("shoot down", "call off") is its own word, in whichever tier.
         phrasal = [[r for key in particles for r in tier.get(key, [])] for tier in self.tiers]
         if any(phrasal):
-            return [rules for rules in phrasal if rules]
+            return [sorted(rules, key=_by_specificity) for rules in phrasal if rules]
         out = []
         hand = False
         for n, tier in enumerate(self.tiers):
             rules = tier.get(lemma) or tier.get(tok.lower_) or []
-            rules = rules + [r for key in preps for r in tier.get(key, [])]
+            extra = [r for key in preps for r in tier.get(key, [])]
+            if extra:
+                rules = sorted(rules + extra, key=_by_specificity)
             if n == 0:
                 hand = bool(rules)
             if n == 2 and hand and self.hand_owns:
@@ -78,15 +88,30 @@ class RuleIndex:
         return out
 
 
+def _by_specificity(rule: Rule) -> int:
+    return -rule.specificity
+
+
 def best_rule(
     tok: Any, tiers: Sequence[Sequence[Rule]], lex: Lexicon, actors: ActorDictionary
 ) -> tuple[Rule, Any] | None:
     """The most specific rule whose conditions hold at `tok`, with its clause head, from
     the first tier that has one."""
-    views: dict[int, TokenView] = {}
+    views: dict[int, TokenView] = {tok.i: TokenView(tok, tok)}
+    own = views[tok.i]
     for rules in tiers:
         # Most specific first; among equals, the earlier rule in the file.
-        for rule in sorted(rules, key=lambda r: -r.specificity):
+        for rule in rules:
+            if rule.pos == "VERB":
+                # The cheap test first: most converted patterns fail on their words.
+                if rule.object_all:
+                    first = rule.object_all[0]
+                    if not (first.words & own.object_words) and not (
+                        first.phrases and first.met_by(own.object_words)
+                    ):
+                        continue
+                elif rule.prep_all and not phrase_possible(rule, own):
+                    continue
             ok, clause = rule_matches(rule, tok, lex, views)
             if not ok:
                 continue

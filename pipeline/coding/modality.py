@@ -16,7 +16,7 @@ from typing import Any
 from pipeline.coding.conventions import Conventions
 from pipeline.coding.dictionary import ActorDictionary, tokens_of
 from pipeline.coding.lexicon import Lexicon
-from pipeline.coding.parse import children, prep_objects
+from pipeline.coding.parse import children, doc_ents, prep_objects, sent_ents, sent_of
 from pipeline.gazetteer import Place, load_gazetteer
 from pipeline.timex import resolve_date
 
@@ -79,7 +79,7 @@ class Circumstances:
                         )  # fmt: skip
         for head in heads:
             for pobj in prep_objects(head, self.lex.place_preps):
-                ents = [e for e in pobj.doc.ents if e.start <= pobj.i < e.end]
+                ents = [e for e in doc_ents(pobj.doc) if e.start <= pobj.i < e.end]
                 if not ents or ents[0].label_ not in {"GPE", "LOC", "FAC"}:
                     continue
                 text = ents[0].text
@@ -122,7 +122,7 @@ class Circumstances:
         if year is not None and year <= published.year:
             return date(year, 1, 1), "text", "year"
         ids = {t.i for h in {tok, clause} for t in h.subtree}
-        for ent in tok.sent.ents:
+        for ent in sent_ents(sent_of(tok)):
             if ent.label_ != "DATE" or ent.root.i not in ids:
                 continue
             # Dates inside another clause (a relative clause, say) belong to that clause.

@@ -20,6 +20,52 @@ ACTOR_DROP = {"relcl", "acl", "advcl", "conj", "cc", "punct", "ccomp", "xcomp", 
 ACTOR_PREPS = {"of", "for", "from"}
 
 
+def doc_ents(doc: Any) -> list[Any]:
+    """The document's entities, computed once: spaCy builds `doc.ents` anew on every
+    access, which dominated the coder's cost."""
+    cached = doc.user_data.get("newsevents.ents")
+    if cached is None or cached[0] != len(doc):
+        cached = (len(doc), list(doc.ents))
+        doc.user_data["newsevents.ents"] = cached
+    return cached[1]
+
+
+def doc_text(doc: Any) -> str:
+    """The document's text, built once (`doc.text` joins every token on each access)."""
+    cached = doc.user_data.get("newsevents.text")
+    if cached is None or cached[0] != len(doc):
+        cached = (len(doc), doc.text)
+        doc.user_data["newsevents.text"] = cached
+    return str(cached[1])
+
+
+def sent_of(tok: Any) -> Any:
+    """The sentence of a token, from a per-document index: `token.sent` rescans the
+    document for sentence boundaries on every call."""
+    doc = tok.doc
+    cached = doc.user_data.get("newsevents.sents")
+    if cached is None or cached[0] != len(doc):
+        index: list[Any] = [None] * len(doc)
+        for sent in doc.sents:
+            for i in range(sent.start, sent.end):
+                index[i] = sent
+        cached = (len(doc), index)
+        doc.user_data["newsevents.sents"] = cached
+    return cached[1][tok.i]
+
+
+def sent_ents(sent: Any) -> list[Any]:
+    """The entities inside a sentence (or any span)."""
+    return [e for e in doc_ents(sent.doc) if sent.start <= e.start and e.end <= sent.end]
+
+
+def ent_at(tok: Any) -> Any:
+    """The entity a token is in, or None."""
+    if not tok.ent_type_:
+        return None
+    return next((e for e in doc_ents(tok.doc) if e.start <= tok.i < e.end), None)
+
+
 def children(tok: Any, deps: set[str]) -> list[Any]:
     return [c for c in tok.children if c.dep_ in deps]
 

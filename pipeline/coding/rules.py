@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pipeline.coding.lexicon import Lexicon
-from pipeline.coding.parse import children, direct_objects, lemmas, object_count, prep_objects
+from pipeline.coding.parse import (
+    children,
+    direct_objects,
+    lemmas,
+    object_count,
+    prep_objects,
+    sent_of,
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ class Rule:
     source: str = "hand"  # hand | petrarch: which file the rule came from
     forbid_dep: frozenset[str] = frozenset()  # child relations that rule it out ("called X Y")
 
-    @property
+    @cached_property
     def specificity(self) -> int:
         return (
             len(self.object_all)
@@ -255,15 +263,16 @@ def rule_matches(
             )  # fmt: skip
             if future != rule.ccomp_future:
                 return False, tok
-    # Prepositions of the clause, not counting dates and times ("on Monday").
-    preps = {c.lower_ for c in clause.children if c.dep_ == "prep" and not _dated(c)}
-    if rule.pos == "NOUN":
-        preps |= {c.lower_ for c in tok.children if c.dep_ == "prep" and not _dated(c)}
-    if rule.requires_prep and not (preps & rule.requires_prep):
-        return False, tok
-    if rule.forbid_prep and (preps & rule.forbid_prep):
-        return False, tok
-    if rule.requires_word and not (lemmas(tok.sent) & rule.requires_word):
+    if rule.requires_prep or rule.forbid_prep:
+        # Prepositions of the clause, not counting dates and times ("on Monday").
+        preps = {c.lower_ for c in clause.children if c.dep_ == "prep" and not _dated(c)}
+        if rule.pos == "NOUN":
+            preps |= {c.lower_ for c in tok.children if c.dep_ == "prep" and not _dated(c)}
+        if rule.requires_prep and not (preps & rule.requires_prep):
+            return False, tok
+        if rule.forbid_prep and (preps & rule.forbid_prep):
+            return False, tok
+    if rule.requires_word and not (lemmas(sent_of(tok)) & rule.requires_word):
         return False, tok
     if rule.object_all or rule.prep_all or rule.pre_all or rule.adverb:
         views = {} if views is None else views
@@ -383,4 +392,14 @@ def phrase_match(rule: Rule, view: TokenView) -> bool:
             word == prep and all(g.met_by(found) for g in groups) for word, found in view.preps
         ):
             return False
+    return True
+
+
+def phrase_possible(rule: Rule, view: TokenView) -> bool:
+    """A quick necessary test of a verb rule's phrase conditions at its own token."""
+    if rule.object_all and not rule.object_all[0].met_by(view.object_words):
+        return False
+    if rule.prep_all:
+        prep = rule.prep_all[0][0]
+        return any(word == prep for word, _ in view.preps)
     return True
