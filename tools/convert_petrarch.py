@@ -339,11 +339,11 @@ def agent_terms(path: Path, drop: Iterable[str] = ()) -> dict[str, set[str]]:
 # --- discards ----------------------------------------------------------------------------
 
 
-def discard_rows(path: Path) -> list[list[str]]:
+def discard_rows(path: Path, drop: Iterable[str] = ()) -> list[list[str]]:
     """phrase, scope (sentence | story). Years and "years ago" are left out: newsevents
-    dates history instead of discarding it."""
+    dates history instead of discarding it; so are the phrases the overrides name."""
     rows = []
-    seen = set()
+    seen = set(drop)
     for line in read_lines(path):
         body = strip_comment(line).strip()
         if not body:
@@ -677,7 +677,7 @@ def convert(source: Path, actors_out: Path, coder_out: Path) -> dict[str, int]:
     counts["petrarch_discards.tsv"] = write_tsv(
         coder_out / "petrarch_discards.tsv",
         ["phrase", "scope"],
-        discard_rows(source / "Phoenix.discards.txt"),
+        discard_rows(source / "Phoenix.discards.txt", overrides.get("drop_discards", [])),
     )
     rules = verb_rules(source / "CAMEO.2.0.txt", overrides)
     with (coder_out / "petrarch_triggers.jsonl").open("w", encoding="utf-8", newline="\n") as out:

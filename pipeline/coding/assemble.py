@@ -199,7 +199,10 @@ class Assembler:
         it names a sport ("ministers would boycott the World Cup")."""
         if self.dictionary.sector_of(tokens_of(sent.text)) in {"GOV", "MIL", "LEG", "JUD", "COP"}:
             return True
-        political = {"boycott", "ban", "sanction", "expel", "bar", "suspend"}
+        political = {
+            "boycott", "ban", "sanction", "expel", "bar", "suspend", "invade", "bomb",
+            "shell", "occupy", "annex", "hijack", "assassinate", "arrest", "detain",
+        }  # fmt: skip
         return any(e.label_ in {"GPE", "NORP"} for e in sent_ents(sent)) and any(
             t.lemma_.lower() in political for t in sent
         )
