@@ -264,7 +264,7 @@ class ActorResolver:
             return False
         if self.materiel(actor):
             return False
-        if self.dictionary.sector_of(tokens_of(head.text)):  # "gunmen", "protesters"
+        if self.dictionary.sector_of(tokens_of(actor.text)):  # "gunmen", "opposition members"
             return True
         return any(t.ent_type_ in self.lex.actor_labels for t in actor_tokens(head))
 

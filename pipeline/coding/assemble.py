@@ -47,6 +47,7 @@ from pipeline.coding.segment import Discards, heading_lines, in_spans
 from pipeline.records import Actor, Event
 
 _COMPLEMENTS = {"xcomp", "ccomp"}
+_ORDERS = {"order", "instruct", "direct", "command"}
 
 
 @dataclass
@@ -272,7 +273,7 @@ class Assembler:
                 subjects, own_targets = parent.sources, parent.targets
             else:
                 subjects = subject(head, self.lex)[0]
-                own_targets = find_targets(head, head, cand.rule, self.lex)
+                own_targets = find_targets(head, head, cand.rule, self.lex, self.dictionary)
             g = Governed(cand, head, parent, subjects, own_targets)
             if parent is not None and rel == "xcomp" and act.lemma_.lower() in parent.rule.xcomp:
                 # The governing verb's rule is written for this complement ("ordered the
@@ -557,6 +558,11 @@ class Assembler:
             pairs += [(b, a) for a, b in list(pairs) if b is not None]
 
         third = code == "040" and place_country is not None
+        if code[:2] == "10" and tok.lemma_.lower() in _ORDERS:
+            # "ordered the foreign ministry to ...", "ordered units to ...": an order to
+            # one's own people is not a demand on another actor.
+            pairs = [(a, b) for a, b in pairs
+                     if b is not None and b.country and b.country != a.country]  # fmt: skip
         out: list[_Mention] = []
         seen: set[tuple[str, str, str]] = set()
         n_forward = len(pairs) if not (reverse and modality != "intended") else len(pairs) // 2
@@ -704,6 +710,13 @@ class Assembler:
                     continue
                 ea, eb = a.event, b.event
                 if ea.source.code != eb.source.code:
+                    continue
+                if (a.trigger.i == b.trigger.i and i > j and ea.root_code == eb.root_code
+                        and (ea.target.code if ea.target else "")
+                        == (eb.target.code if eb.target else "")):  # fmt: skip
+                    # One verb, two readings of its complement ("urged them to begin
+                    # talks without preconditions"): one event.
+                    drop.add(i)
                     continue
                 linked = a.trigger.i == b.trigger.i or b.trigger in list(a.trigger.ancestors)[:3]
                 if not linked:

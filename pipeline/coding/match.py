@@ -127,12 +127,20 @@ def best_rule(
     return None
 
 
-def find_targets(tok: Any, clause: Any, rule: Rule, lex: Lexicon) -> list[Any]:
+def find_targets(
+    tok: Any, clause: Any, rule: Rule, lex: Lexicon, actors: ActorDictionary | None = None
+) -> list[Any]:
     """Target heads from the rule's slots, in order: the first slot that holds one wins.
     Then the object of a purpose clause ("fired tear gas to disperse protesters")."""
-    found = _slot_targets(tok, clause, rule, lex)
+    found = _slot_targets(tok, clause, rule, lex, actors)
     if found or not rule.target:
         return found
+    # "demanded that the IRA make clear ...", "urged that Iran halt": the subject of the
+    # that-clause is whom the demand is made to.
+    subjects = [s for c in children(tok, {"ccomp"}) for s in children(c, SUBJ) if s.i > tok.i]
+    subjects = [s for s in subjects if s.lower_ not in lex.wh_words and _actorish(s)]
+    if subjects and (rule.cameo or "")[:2] in {"02", "10", "11", "12", "13"}:
+        return subjects
     for comp in children(tok, {"advcl", "xcomp"}):
         if not any(c.dep_ == "aux" and c.lower_ == "to" for c in comp.children):
             continue
@@ -157,7 +165,12 @@ def _actorish(tok: Any) -> bool:
     )
 
 
-def _slot_targets(tok: Any, clause: Any, rule: Rule, lex: Lexicon) -> list[Any]:
+def _slot_targets(
+    tok: Any, clause: Any, rule: Rule, lex: Lexicon, actors: ActorDictionary | None
+) -> list[Any]:
+    """The first slot that holds an actor wins; a slot that holds only a thing ("renewed
+    [negotiations] with Azerbaijan") is the answer only if no later slot holds an actor."""
+    fallback: list[Any] = []
     for slot in rule.target:
         if slot == "dobj":
             found = direct_objects(tok)
@@ -181,9 +194,23 @@ def _slot_targets(tok: Any, clause: Any, rule: Rule, lex: Lexicon) -> list[Any]:
         found = [quantity_head(f, lex) for f in found]
         found = [f for f in found if f.ent_type_ not in lex.not_target_labels
                  and f.lower_ not in lex.wh_words]  # fmt: skip
-        if found:
+        if not found:
+            continue
+        if actors is None or any(_names_actor(f, actors) for f in found):
             return found
-    return deep_prep_objects(tok, [t for t in rule.target if t not in {"dobj", "dative", "poss"}])
+        fallback = fallback or found
+    deep = deep_prep_objects(tok, [t for t in rule.target if t not in {"dobj", "dative", "poss"}])
+    return deep or fallback
+
+
+def _names_actor(tok: Any, actors: ActorDictionary) -> bool:
+    """A named entity, a pronoun, or a role ("protesters", "the army")."""
+    if tok.ent_type_ or tok.pos_ == "PRON":
+        return True
+    phrase = " ".join(t.text for t in actor_tokens(tok))
+    if actors.sector_of(tokens_of(phrase)):
+        return True
+    return any(t.ent_type_ in {"GPE", "NORP", "ORG", "PERSON"} for t in tok.subtree)
 
 
 def match_events(
@@ -219,5 +246,5 @@ def match_events(
                 for o in prep_objects(pobj, ["by"])
             ]  # fmt: skip
         else:
-            targets = find_targets(tok, clause, rule, lex)
+            targets = find_targets(tok, clause, rule, lex, actors)
         yield Candidate(rule, tok, subjects, targets, passive, clause=clause)

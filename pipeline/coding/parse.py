@@ -226,7 +226,8 @@ def quantity_head(head: Any, lex: Lexicon) -> Any:
     """ "hundreds of protesters", "tens of thousands of civilians", "members of the
     group": the actor is the noun of the "of" phrase."""
     for _ in range(3):
-        if head.lemma_.lower() not in lex.quantity_words and not head.like_num:
+        words = {head.lemma_.lower(), head.lower_}
+        if not words & lex.quantity_words and not head.like_num:
             return head
         inner = prep_objects(head, ["of"])
         if not inner:

@@ -75,6 +75,7 @@ class Rule:
     adverb: frozenset[str] = frozenset()  # particles or adverbs of the verb ("set out")
     source: str = "hand"  # hand | petrarch: which file the rule came from
     forbid_dep: frozenset[str] = frozenset()  # child relations that rule it out ("called X Y")
+    head_preps: frozenset[str] = frozenset()  # a head_noun trigger must be the object of one
 
     @cached_property
     def specificity(self) -> int:
@@ -172,6 +173,7 @@ def load_rules(path: Path | None = None) -> list[Rule]:
                     adverb=_frozen(row, "adverb"),
                     source=str(row.get("source", "hand")),
                     forbid_dep=_frozen(row, "forbid_dep"),
+                    head_preps=_frozen(row, "head_preps"),
                 )
             )
         except (KeyError, ValueError, TypeError) as exc:
@@ -214,6 +216,8 @@ def rule_matches(
             return False, tok
         if rule.head_noun:
             if tok.dep_ not in {"pobj", "dobj"}:
+                return False, tok
+            if rule.head_preps and not (tok.dep_ == "pobj" and tok.head.lower_ in rule.head_preps):
                 return False, tok
         elif rule.light:
             verb = light_verb(tok)
