@@ -76,6 +76,7 @@ _ENV = {
     "NEWS_PER_HOST_DELAY": "per_host_delay_s",
     "NEWS_PER_HOST_CONCURRENCY": "per_host_concurrency",
     "NEWS_CODER": "coder",
+    "NEWS_PETRARCH_VOCABULARY": "petrarch_vocabulary",
     "NEWS_ACTORS_DIR": "actors_dir",
     "NEWS_TRIGGERS": "triggers_file",
 }
@@ -137,4 +138,12 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
     for name, value in overrides.items():
         if value is not None:
             values[name] = _coerce(name, value)
-    return Settings(**values)
+    settings = Settings(**values)
+    from pipeline.coding import coder_names
+
+    known = coder_names()
+    if settings.coder not in known:
+        raise ConfigError(
+            f"setting coder: unknown event coder {settings.coder!r}; known: {', '.join(known)}"
+        )
+    return settings

@@ -198,3 +198,13 @@ def test_non_finite_timeout_is_refused(value: str, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NEWS_TIMEOUT", value)
     with pytest.raises(ConfigError, match="timeout_s"):
         load_settings()
+
+
+def test_the_event_coder_is_a_setting_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(None).coder == "rules"
+    monkeypatch.setenv("NEWS_CODER", "neural")
+    with pytest.raises(ConfigError, match="unknown event coder 'neural'; known: rules"):
+        load_settings(None)
+    monkeypatch.setenv("NEWS_CODER", "rules")
+    monkeypatch.setenv("NEWS_PETRARCH_VOCABULARY", "false")
+    assert load_settings(None).petrarch_vocabulary is False
