@@ -195,3 +195,15 @@ def test_users_extend_actors_and_triggers_without_code(
     assert custom is load_coder("rules", CoderFiles(str(actors), str(rules)))
     assert triples(code(nlp, custom, text)) == {("IGOZZZ", "120", "NOR")}
     assert custom.version != default_coder().version  # new data, new version stamp
+
+
+def test_version_digest_covers_every_data_file_that_affects_coding() -> None:
+    from pipeline.coding.rule_coder import coder_data_files
+    from pipeline.coding.rules import default_rules_path, generated_rules_path
+
+    coder = default_coder()
+    names = {p.name for p in coder_data_files([default_rules_path(), generated_rules_path()],
+                                               coder.dictionary)}  # fmt: skip
+    assert {"triggers.jsonl", "petrarch_triggers.jsonl", "lexicon.json", "conventions.json",
+            "cameo_codes.tsv", "places.tsv.gz", "petrarch_discards.tsv", "countries.tsv",
+            "phoenix_actors.tsv", "office_holders.tsv"} <= names  # fmt: skip

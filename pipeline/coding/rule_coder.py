@@ -95,11 +95,16 @@ def load_rule_coder(
         rules_paths.append(generated_rules_path())
     dictionary = load_actor_dictionary(actors_dir)
     coder = RuleCoder([r for p in rules_paths for r in load_rules(p)], dictionary)
-    files = [*rules_paths, default_lexicon_path(), default_codes_path(),
-             default_conventions_path(), default_discards_path(), default_gazetteer_path(),
-             *dictionary.directory.glob("*.tsv")]  # fmt: skip
-    coder.version = f"{CODER_VERSION}+{data_digest(files)}"
+    coder.version = f"{CODER_VERSION}+{data_digest(coder_data_files(rules_paths, dictionary))}"
     return coder
+
+
+def coder_data_files(rules_paths: list[Path], dictionary: ActorDictionary) -> list[Path]:
+    """Every data file that affects what the rule coder codes: its version digest covers
+    them all, so any edit changes the version stamped on new events."""
+    return [*rules_paths, default_lexicon_path(), default_codes_path(),
+            default_conventions_path(), default_discards_path(), default_gazetteer_path(),
+            *sorted(dictionary.directory.glob("*.tsv"))]  # fmt: skip
 
 
 @register("rules")

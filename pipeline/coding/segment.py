@@ -32,7 +32,8 @@ DATELINE = re.compile(
     r"(?:,\s*(?P<region>[A-Z][A-Za-z.'\-]+(?: [A-Z][A-Za-z.'\-]+){0,3}))?"
     r"(?:,?\s*(?:[A-Z][a-z]{2,8}\.? \d{1,2}(?:, \d{4})?))?"
     r"(?:,?\s*\((?P<agency>[A-Za-z.\- ]{1,20})\))?"
-    r"(?P<sep>\s*(?:--|[-—–:]))(?=\s)"
+    # the dash or colon; or the line break prepare_text put in its place (then a space)
+    r"(?P<sep>\s*(?:--|[-—–:]|\n(?= )))(?=\s)"
 )
 
 

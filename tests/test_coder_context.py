@@ -1,0 +1,128 @@
+"""The article as context: datelines, the country an article is about, pronouns, "the two
+sides", people remembered by surname; and `newsevents code` giving a multi-sentence line
+the same context as a pipeline article."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from pipeline.coding import RuleCoder, default_coder
+from pipeline.coding.context import dateline_country
+from pipeline.coding.segment import dateline, prepare_text
+from pipeline.evaluate import code_items, counts_as_event
+from pipeline.records import Article, Event
+from pipeline.tag import tag_articles
+
+PUBLISHED = date(2025, 11, 2)
+
+
+@pytest.fixture(scope="module")
+def coder() -> RuleCoder:
+    return default_coder()
+
+
+def code(nlp: Any, coder: RuleCoder, text: str) -> list[Event]:
+    return coder.code_doc(nlp(prepare_text(text)), article_id="c", published=PUBLISHED)
+
+
+def counted(events: list[Event]) -> set[tuple[str, str, str]]:
+    return {(e.source.code, e.cameo_code, e.target.code if e.target else "")
+            for e in events if counts_as_event(e)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "country"),
+    [
+        ("KYIV, Ukraine (AP) — Russian drones struck the capital.", "KYIV", "UKR"),
+        ("BEIRUT (Reuters) - Israel struck southern Lebanon.", "BEIRUT", "LBN"),
+        ("MUMBAI: The chief minister met the delegation.", "MUMBAI", "IND"),
+        ("Headline of the story\nLAGOS, Nigeria — Police fired tear gas.", "LAGOS", "NGA"),
+    ],
+)
+def test_datelines_are_found_and_give_a_country(
+    coder: RuleCoder, text: str, place: str, country: str
+) -> None:
+    found = dateline(text)
+    assert found is not None and found.place == place
+    assert dateline_country(text, coder.dictionary) == country
+    prepared = prepare_text(text)
+    assert len(prepared) == len(text) and "\n" in prepared[found.start : found.end]
+    # The coder reads the prepared text: the dateline is still found there.
+    assert dateline_country(prepared, coder.dictionary) == country
+
+
+@pytest.mark.parametrize(
+    "text", ["NATO: allies agree on a new plan.", "Russia attacked Ukraine - again.",
+             "U.S. troops - many of them - left."],
+)  # fmt: skip
+def test_not_every_capitalised_opening_is_a_dateline(text: str) -> None:
+    assert dateline(text) is None
+
+
+def test_the_dateline_is_never_part_of_an_actor(nlp: Any, coder: RuleCoder) -> None:
+    events = code(nlp, coder, "BANGKOK (AP) — Thailand's army shelled Cambodian positions.")
+    assert events and all("BANGKOK" not in e.source.text for e in events)
+    assert {(s, c[:2], t[:3]) for s, c, t in counted(events)} == {("THAMIL", "19", "KHM")}
+
+
+def test_role_only_actors_take_the_dateline_country(nlp: Any, coder: RuleCoder) -> None:
+    events = code(
+        nlp, coder, "LAGOS, Nigeria (AP) — Police arrested dozens of protesters on Monday."
+    )
+    assert ("NGACOP", "173", "NGAOPP") in counted(events)
+
+
+def test_pronouns_across_sentences(nlp: Any, coder: RuleCoder) -> None:
+    events = code(
+        nlp, coder,
+        "Iranian Foreign Minister Abbas Araghchi arrived in Moscow on Monday. "
+        "He met Russian President Vladimir Putin at the Kremlin.",
+    )  # fmt: skip
+    met = [e for e in events if e.cameo_code.startswith("04") and e.source.text == "He"]
+    assert met and (met[0].source.code, met[0].target and met[0].target.country) == (
+        "IRNGOV", "RUS",
+    )  # fmt: skip
+
+
+def test_the_two_sides_are_the_last_two_parties(nlp: Any, coder: RuleCoder) -> None:
+    events = code(
+        nlp, coder,
+        "Armenia and Azerbaijan held talks in Geneva on Monday. "
+        "The two sides agreed to meet again next month.",
+    )  # fmt: skip
+    again = {(s, t) for s, c, t in counted(events) if c == "036"}
+    assert again == {("ARM", "AZE"), ("AZE", "ARM")}
+
+
+def test_surname_remembered_through_the_article(nlp: Any, coder: RuleCoder) -> None:
+    events = code(
+        nlp, coder,
+        "US Defense Secretary Pete Hegseth arrived in Manila on Tuesday.\n"
+        "Hegseth later met Philippine officials.",
+    )  # fmt: skip
+    assert ("USAMIL", "040", "PHLGOV") in counted(events)
+
+
+def test_a_multi_sentence_line_is_coded_like_a_pipeline_article(nlp: Any, coder: RuleCoder) -> None:
+    body = (
+        "LAGOS, Nigeria (AP) — Police arrested dozens of protesters on Monday.\n"
+        "They had blocked roads in the city.\n"
+        "The government accused opposition leaders of inciting violence."
+    )
+    (coded,) = code_items([{"id": "a", "text": body, "date": "2025-11-02"}], nlp, coder)
+    article = Article(
+        article_id="a", url="http://127.0.0.1/a", final_url="http://127.0.0.1/a", feed="f",
+        title=None, body=body, author=None,
+        published_at=datetime(2025, 11, 2, 9, tzinfo=UTC), date_source="page",
+        site_name=None, language="en", status="ok", status_detail=None,
+        word_count=len(body.split()), content_hash="h",
+        fetched_at=datetime(2025, 11, 2, 10, tzinfo=UTC),
+    )  # fmt: skip
+    _, tagged = tag_articles([article], nlp, coder)
+    assert [(e.source.code, e.cameo_code, e.target and e.target.code) for e in coded] == [
+        (e.source.code, e.cameo_code, e.target and e.target.code) for e in tagged
+    ]
+    assert ("NGAGOV", "112", "NGAOPP") in counted(coded)  # the government, in Nigeria
