@@ -106,6 +106,30 @@ def test_surname_remembered_through_the_article(nlp: Any, coder: RuleCoder) -> N
     assert ("USAMIL", "040", "PHLGOV") in counted(events)
 
 
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("Moscow condemned the United States on Tuesday.", date(1985, 3, 1), ("SUN", "111", "USA")),
+        ("Moscow condemned the United States on Tuesday.", date(2015, 3, 1), ("RUS", "111", "USA")),
+        # The Russian republic under Yeltsin was its own actor before the Union dissolved.
+        (
+            "Russian President Boris Yeltsin denounced Soviet hardliners.",
+            date(1991, 8, 20),
+            ("RUSGOV", "111", "SUN"),
+        ),
+        ("Serbia rejected the ultimatum from NATO.", date(1999, 3, 20), ("SCG", "12", "IGOWSTNAT")),
+        ("Serbia rejected the ultimatum from NATO.", date(2012, 3, 20), ("SRB", "12", "IGOWSTNAT")),
+    ],
+)
+def test_countries_are_coded_as_they_were_on_the_date(
+    nlp: Any, coder: RuleCoder, text: str, published: date, expected: tuple[str, str, str]
+) -> None:
+    events = coder.code_doc(nlp(prepare_text(text)), article_id="h", published=published)
+    got = {(e.source.code, e.cameo_code[: len(expected[1])], e.target.code if e.target else "")
+           for e in events if counts_as_event(e)}  # fmt: skip
+    assert expected in got
+
+
 def test_a_multi_sentence_line_is_coded_like_a_pipeline_article(nlp: Any, coder: RuleCoder) -> None:
     body = (
         "LAGOS, Nigeria (AP) — Police arrested dozens of protesters on Monday.\n"

@@ -46,11 +46,13 @@ class ActorResolver:
 
     def historical(self, actor: Actor, when: date | None) -> Actor:
         """A country that had another code on the date: Serbia in 1999 is FR Yugoslavia
-        (SCG), as Phoenix codes it (pipeline/data/actors/historical_countries.tsv)."""
+        (SCG), as Phoenix codes it; Moscow in 1985 is the Soviet centre (SUN), while the
+        Russian republic keeps RUS (pipeline/data/actors/historical_countries.tsv)."""
         if when is None or not actor.country:
             return actor
-        for code, start, end in self.dictionary.historical.get(actor.country, ()):
-            if start <= when <= end:
+        words = set(actor.text.lower().replace("'s", "").split())
+        for code, start, end, names in self.dictionary.historical.get(actor.country, ()):
+            if start <= when <= end and (not names or names & words):
                 return dataclasses.replace(
                     actor,
                     code=code + actor.code[len(actor.country) :],

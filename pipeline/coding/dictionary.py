@@ -91,8 +91,9 @@ class ActorDictionary:
         self.phrases: dict[tuple[str, ...], list[Entry]] = {}
         self.sectors: dict[tuple[str, ...], str] = {}
         self.country_names: dict[str, str] = {}
-        # Countries that had another code for a time: SRB -> [("SCG", 1992-04-28, ...)].
-        self.historical: dict[str, list[tuple[str, date, date]]] = {}
+        # Countries that had another code for a time: SRB -> [("SCG", 1992-04-28, ..., names)].
+        # When names is not empty, only mentions with one of those words change code.
+        self.historical: dict[str, list[tuple[str, date, date, frozenset[str]]]] = {}
         # Phrases written in capitals ("US", "WHO", "IT") match only when the mention is
         # in capitals too: "who met" is not the World Health Organization.
         self.caps_only: set[tuple[str, ...]] = set()
@@ -165,8 +166,11 @@ class ActorDictionary:
         if historical.is_file():
             for row in _read_tsv(historical):
                 start, end = _date(row["start"]), _date(row["end"])
+                names = frozenset(n.lower() for n in _split(row.get("names", "")))
                 if start and end:
-                    self.historical.setdefault(row["country"], []).append((row["code"], start, end))
+                    self.historical.setdefault(row["country"], []).append(
+                        (row["code"], start, end, names)
+                    )
         self._load_generated(d)
 
     def _load_generated(self, d: Path) -> None:
