@@ -87,6 +87,24 @@ def test_pronouns_across_sentences(nlp: Any, coder: RuleCoder) -> None:
     )  # fmt: skip
 
 
+def test_object_pronouns_take_an_antecedent_other_than_the_subject(
+    nlp: Any, coder: RuleCoder
+) -> None:
+    events = code(
+        nlp, coder,
+        "Israel's security cabinet declared Palestinian President Yasser Arafat irrelevant "
+        "on Thursday and cut off all contact with him.",
+    )  # fmt: skip
+    assert ("ISRGOV", "161", "PSEGOV") in counted(events)
+    events = code(
+        nlp, coder,
+        "Chinese President Xi Jinping arrived in Paris on Sunday. "
+        "French President Emmanuel Macron welcomed him at the Elysee Palace.",
+    )  # fmt: skip
+    welcomed = [e for e in events if e.trigger == "welcomed"]
+    assert welcomed and welcomed[0].target and welcomed[0].target.code == "CHNGOV"
+
+
 def test_the_two_sides_are_the_last_two_parties(nlp: Any, coder: RuleCoder) -> None:
     events = code(
         nlp, coder,
@@ -95,6 +113,21 @@ def test_the_two_sides_are_the_last_two_parties(nlp: Any, coder: RuleCoder) -> N
     )  # fmt: skip
     again = {(s, t) for s, c, t in counted(events) if c == "036"}
     assert again == {("ARM", "AZE"), ("AZE", "ARM")}
+    # Two parties, not the last country named twice.
+    events = code(
+        nlp, coder,
+        "Thailand accused Cambodia of laying new mines on Sunday. "
+        "The Cambodian army denied the charge, and both sides agreed to meet again.",
+    )  # fmt: skip
+    again = {(s[:3], t[:3]) for s, c, t in counted(events) if c == "036"}
+    assert again == {("THA", "KHM"), ("KHM", "THA")}
+    events = code(
+        nlp, coder,
+        "Egypt, Jordan and Iraq held talks in Cairo on Monday. "
+        "The three countries agreed to meet again in March.",
+    )  # fmt: skip
+    again = {(s, t) for s, c, t in counted(events) if c == "036"}
+    assert again == {(a, b) for a in ("EGY", "JOR", "IRQ") for b in ("EGY", "JOR", "IRQ") if a != b}
 
 
 def test_surname_remembered_through_the_article(nlp: Any, coder: RuleCoder) -> None:

@@ -193,6 +193,14 @@ def test_lists_and_coordinated_modifiers(nlp: Any, coder: EventCoder) -> None:
     assert pairs == {(a, b) for a in ("GBR", "FRA", "DEU") for b in ("GBR", "FRA", "DEU") if a != b}
     bombed = counted(code(nlp, coder, "US and British warplanes bombed Houthi positions."))
     assert bombed == {("USAMIL", "195", "YEMREB"), ("GBRMIL", "195", "YEMREB")}
+    # The parser hangs "U.S.," off the noun and coordinates the other two; "South Korean"
+    # is one modifier.
+    drill = counted(code(nlp, coder, "U.S., Japanese and South Korean destroyers staged a drill."))
+    navies = ("USAMIL", "JPNMIL", "KORMIL")
+    assert {(s, t) for s, _, t in drill} == {(a, b) for a in navies for b in navies if a != b}
+    met = counted(code(nlp, coder, "The foreign ministers of Egypt, Jordan and Iraq met in Cairo."))
+    ministers = ("EGYGOV", "JORGOV", "IRQGOV")
+    assert {(s, t) for s, _, t in met} == {(a, b) for a in ministers for b in ministers if a != b}
 
 
 # 12. One happening, one event.

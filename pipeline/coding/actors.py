@@ -32,9 +32,11 @@ from pipeline.records import Actor
 
 # Pronouns that stand for an actor named elsewhere.
 _ACTOR_PRONOUNS = {"it", "they", "he", "she", "we"}
+_OBJECT_PRONOUNS = {"him", "her", "them"}
 _POSSESSIVES = {"its": "it", "their": "they", "his": "he", "her": "she", "our": "we"}
 _PLACE_LABELS = {"GPE", "LOC", "FAC"}
-# "the two sides", "both countries", "the two men": the last two parties named.
+# "the two sides", "both countries", "the three nations": the last parties named.
+_PARTY_COUNTS = {"both": 2, "two": 2, "three": 3, "four": 4}
 _PAIR_NOUNS = {"side", "party", "man", "leader", "country", "nation", "government", "power",
                "neighbour", "neighbor", "rival", "camp", "delegation", "minister"}  # fmt: skip
 
@@ -69,25 +71,50 @@ class ActorResolver:
             if a.dep_ in {"amod", "compound", "nmod"} and any(x.dep_ == "conj" for x in a.children)
         ]  # fmt: skip
         adjectives = [c for a in coordinated for c in conjuncts(a)]
+        doc = head.doc
         if len(adjectives) < 2:
-            return [base]
+            # "the foreign ministers of Egypt, Jordan and Iraq": one actor per country.
+            owners = [c for p in head.children if p.dep_ == "prep" and p.lower_ == "of"
+                      for o in children(p, {"pobj"}) for c in conjuncts(o)]  # fmt: skip
+            if len(owners) < 2 or head.ent_type_:
+                return [base]
+            return self._per_country(base, head, owners, of=True) or [base]
+        # "U.S., Japanese and South Korean destroyers": the parser often hangs the first
+        # of a list off the noun on its own, followed by a comma.
+        first = min(a.i for a in adjectives)
+        adjectives[:0] = [
+            a for a in head.children
+            if a.dep_ in {"amod", "compound", "nmod"} and a.i < first and a not in adjectives
+            and a.i + 1 < len(doc) and doc[a.i + 1].text == ","
+        ]  # fmt: skip
+        return self._per_country(base, head, adjectives, of=False) or [base]
+
+    def _per_country(self, base: Actor, head: Any, names: list[Any], *, of: bool) -> list[Actor]:
+        """`base` once per country named by `names` (modifiers of `head`, or the objects
+        of its "of"); nothing when one of them is not a country."""
+        doc = head.doc
         out: list[Actor] = []
         sent_start = sent_of(head).start_char
-        for adj in adjectives:
-            hits = self.dictionary.match(tokens_of(adj.text), tokens_of(adj.text, lower=False))
+        for adj in names:
+            # "South Korean": the modifier with its own compound or adjective words.
+            words = [c for c in adj.children if c.dep_ in {"compound", "amod"} and c.i < adj.i]
+            left = words[0] if words else adj
+            name = doc_text(doc)[left.idx : adj.idx + len(adj.text)]
+            hits = self.dictionary.match(tokens_of(name), tokens_of(name, lower=False))
             country = next((h.entry.country for h in hits
                             if h.entry.kind in {"demonym", "country", "capital"}), "")  # fmt: skip
             if not country:
-                return [base]
+                return []
+            first, last = (head, adj) if of else (left, head)
             out.append(
                 dataclasses.replace(
                     base,
-                    name=self.dictionary.country_names.get(country, adj.text),
+                    name=self.dictionary.country_names.get(country, name),
                     code=country + base.sector,
                     country=country,
-                    text=f"{adj.text} {head.text}",
-                    start_char=adj.idx - sent_start,
-                    end_char=head.idx + len(head.text) - sent_start,
+                    text=f"{head.text} of {name}" if of else f"{name} {head.text}",
+                    start_char=first.idx - sent_start,
+                    end_char=last.idx + len(last.text) - sent_start,
                 )
             )
         return out
@@ -280,8 +307,11 @@ class ActorResolver:
         else to the latest fitting actor of this or the two previous sentences."""
         head = self.quantity_head(head)
         word = head.lower_
-        if head.lemma_.lower() in {"country", "nation"} and any(
-            c.dep_ == "det" and c.lower_ in {"the", "this"} for c in head.children
+        number = max((_PARTY_COUNTS.get(c.lower_, 0) for c in head.children), default=0)
+        if (
+            not number
+            and head.lemma_.lower() in {"country", "nation"}
+            and any(c.dep_ == "det" and c.lower_ in {"the", "this"} for c in head.children)
         ):
             found = [a for a in ctx.antecedent("it", sentence_idx, head.i) if a.country]
             if found:
@@ -291,17 +321,27 @@ class ActorResolver:
                               self.dictionary.country_names.get(country, country), country,
                               country, "", head.left_edge.idx - sent_start,
                               head.idx + len(head.text) - sent_start)]  # fmt: skip
-        if head.lemma_.lower() in _PAIR_NOUNS and any(
-            c.lower_ in {"both", "two"} for c in head.children
-        ):
-            pair = ctx.antecedent("they", sentence_idx, head.i) or ctx.last_pair(
-                sentence_idx, head.i
-            )
-            if len(pair) >= 2:
+        if head.lemma_.lower() in _PAIR_NOUNS and number:
+            pair = ctx.antecedent("they", sentence_idx, head.i)
+            if len(pair) != number:
+                pair = ctx.last_parties(sentence_idx, head.i, number)
+            if len(pair) == number:
                 sent_start = sent_of(head).start_char
                 return [dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,
                                             end_char=head.idx + len(head.text) - sent_start)
                         for a in pair]  # fmt: skip
+        if word in _OBJECT_PRONOUNS and head.dep_ in {"dobj", "pobj", "dative"}:
+            # "cut off all contact with him": not the clause's own subject.
+            verb = head.head.head if head.dep_ == "pobj" else head.head
+            subjects = frozenset(t.i for s in children(verb, SUBJ) for t in conjuncts(s))
+            found = ctx.antecedent(word, sentence_idx, head.i, exclude=subjects)
+            if found:
+                sent_start = sent_of(head).start_char
+                return [
+                    dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,
+                                        end_char=head.idx + len(head.text) - sent_start)
+                    for a in found
+                ]  # fmt: skip
         if word in _ACTOR_PRONOUNS:
             found = self.reporter(head, when, ctx) or ctx.antecedent(word, sentence_idx, head.i)
             if found:

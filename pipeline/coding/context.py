@@ -83,27 +83,32 @@ class DocContext:
                 return country
         return ""
 
-    def last_pair(self, sentence_idx: int, position: int) -> list[Actor]:
-        """The two parties named last: "the two sides", "both countries"."""
+    def last_parties(self, sentence_idx: int, position: int, n: int = 2) -> list[Actor]:
+        """The `n` parties named last: "the two sides", "both countries", "the three
+        nations"."""
         found: list[Actor] = []
         for mention in reversed(self.mentions):
             if mention.position >= position:
                 continue
             if sentence_idx - mention.sentence_idx > 2:
                 break
-            if all(a.code != mention.actor.code for a in found):
+            # Two parties, not one country twice ("Cambodia ... the Cambodian army").
+            key = mention.actor.country or mention.actor.code
+            if all((a.country or a.code) != key for a in found):
                 found.append(mention.actor)
-            if len(found) == 2:
+            if len(found) == n:
                 return found[::-1]
         return []
 
-    def antecedent(self, pronoun: str, sentence_idx: int, position: int) -> list[Actor]:
+    def antecedent(self, pronoun: str, sentence_idx: int, position: int,
+                   exclude: frozenset[int] = frozenset()) -> list[Actor]:  # fmt: skip
         """The actors a pronoun stands for: the latest mention of the right kind before
-        it, in this or the two sentences before. "they" takes a whole coordination
-        ("Germany and France ... they")."""
+        it, in this or the two sentences before, other than the mentions at `exclude`
+        (an object pronoun is not its own clause's subject). "they" takes a whole
+        coordination ("Germany and France ... they")."""
         word = pronoun.lower()
         for mention in reversed(self.mentions):
-            if mention.position >= position:
+            if mention.position >= position or mention.position in exclude:
                 continue
             if sentence_idx - mention.sentence_idx > 2:
                 break
