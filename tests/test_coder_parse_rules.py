@@ -98,6 +98,28 @@ def test_raising_verb_passes_its_passive_subject_on_as_the_actor(coder: RuleCode
     assert triples(coder, doc) == {("FRAGOV", "036", "IND", "intended")}
 
 
+def test_a_verb_left_without_subject_by_a_misparsed_participle(coder: RuleCoder) -> None:
+    # "Iraq said that warplanes patrolling the zone had bombed Basra", as the small model
+    # parses it: the participle is the clause, and "bombed" has no subject of its own.
+    doc = build([
+        ("Iraq", "Iraq", "PROPN", "NNP", 1, "nsubj", "B-GPE"),
+        ("said", "say", "VERB", "VBD", 1, "ROOT", "O"),
+        ("that", "that", "SCONJ", "IN", 5, "mark", "O"),
+        ("British", "british", "ADJ", "JJ", 4, "amod", "B-NORP"),
+        ("warplanes", "warplane", "NOUN", "NNS", 5, "nsubj", "O"),
+        ("patrolling", "patrol", "VERB", "VBG", 1, "ccomp", "O"),
+        ("the", "the", "DET", "DT", 7, "det", "O"),
+        ("zone", "zone", "NOUN", "NN", 5, "dobj", "O"),
+        ("had", "have", "AUX", "VBD", 9, "aux", "O"),
+        ("bombed", "bomb", "VERB", "VBN", 1, "ccomp", "O"),
+        ("Basra", "Basra", "PROPN", "NNP", 9, "dobj", "B-GPE"),
+        (".", ".", "PUNCT", ".", 1, "punct", "O"),
+    ])  # fmt: skip
+    subjects, passive = subject(doc[9], coder.lexicon)
+    assert [t.text for t in subjects] == ["warplanes"] and not passive
+    assert ("GBRMIL", "195", "IRQ") in {t[:3] for t in triples(coder, doc)}
+
+
 def _governed(verb: str, lemma: str, tag: str, act: str, act_lemma: str) -> Doc:
     return build([
         ("Iran", "Iran", "PROPN", "NNP", 1, "nsubj", "B-GPE"),

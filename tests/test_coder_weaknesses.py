@@ -226,6 +226,24 @@ def test_target_inside_the_complement(nlp: Any, coder: EventCoder) -> None:
     assert all(c.startswith("13") for _, c, _ in events)
 
 
+@pytest.mark.parametrize(
+    ("text", "root", "target"),
+    [
+        # the purpose clause of the verb a noun trigger is the object of
+        ("Palestinian prisoners began a hunger strike on Sunday to press the Israeli government "
+         "for better conditions.", "14", "ISRGOV"),
+        # an active verb's "by" (a converted PETRARCH pattern, STAND BY)
+        ("NATO allies pledged to stand by the United States.", "03", "USA"),
+        # a bomb set off among its targets
+        ("Insurgents detonated a car bomb among Iraqi police recruits.", "18", "IRQCOP"),
+    ],
+)  # fmt: skip
+def test_targets_beyond_the_object(
+    nlp: Any, coder: EventCoder, text: str, root: str, target: str
+) -> None:
+    assert target in {t for _, c, t in roots(code(nlp, coder, text)) if c == root}
+
+
 # 14. Text that is not one sentence.
 def test_teasers_and_line_breaks(nlp: Any, coder: EventCoder) -> None:
     body = (

@@ -539,7 +539,9 @@ def pattern_rule(
             rule["reciprocal"] = True  # [046:046]: coordinated parties act on each other
         else:
             rule["reverse"] = backward
-    slots = [p["prep"] for p in preps if p["prep"] not in {"of", "in", "for", "by"}]
+    # "stand by X": an active verb's "by" is its target (a passive one's is its source,
+    # which the coder takes before it looks for targets).
+    slots = [p["prep"] for p in preps if p["prep"] not in {"of", "in", "for"}]
     rule["target"] = [*dict.fromkeys([*slots, *TARGET_SLOTS])]
     if objects:
         rule["object_all"] = objects

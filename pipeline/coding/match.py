@@ -141,7 +141,12 @@ def find_targets(
     subjects = [s for s in subjects if s.lower_ not in lex.wh_words and _actorish(s)]
     if subjects and (rule.cameo or "")[:2] in {"02", "10", "11", "12", "13"}:
         return subjects
-    for comp in children(tok, {"advcl", "xcomp"}):
+    # "began a hunger strike to press the prison service": the clause of a noun trigger.
+    verb = clause if clause is not tok else tok.head if tok.dep_ == "dobj" else None
+    comps = children(tok, {"advcl", "xcomp"})
+    if verb is not None and tok.pos_ in {"NOUN", "PROPN"}:
+        comps += [c for c in children(verb, {"advcl", "xcomp"}) if c.i > tok.i]
+    for comp in comps:
         if not any(c.dep_ == "aux" and c.lower_ == "to" for c in comp.children):
             continue
         # "fired tear gas to disperse protesters", "threatened to cut off gas supplies to

@@ -165,6 +165,13 @@ def subject(
             if reporter and reporter[0].lower_ not in lex.pronouns:
                 return reporter, passive
         return subj, passive
+    if tok.dep_ == "ccomp":
+        # "that U.S. warplanes patrolling the zone had bombed Basra": the small model makes
+        # the participle the clause and leaves the real verb without a subject.
+        for sib in tok.head.children:
+            if (sib.i < tok.i and sib.dep_ == "ccomp" and sib.tag_ == "VBG"
+                    and not children(sib, {"aux", "auxpass"}) and children(sib, SUBJ)):  # fmt: skip
+                return children(sib, SUBJ), False
     if depth < 4 and tok.dep_ in INHERIT and tok.head is not tok:
         if tok.dep_ == "relcl":
             return [tok.head], False
