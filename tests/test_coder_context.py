@@ -75,6 +75,22 @@ def test_role_only_actors_take_the_dateline_country(nlp: Any, coder: RuleCoder) 
     assert ("NGACOP", "173", "NGAOPP") in counted(events)
 
 
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        ("Junior doctors in England will strike next month after Health Secretary Steve "
+         "Barclay refused to reopen negotiations.", "GBRGOV"),
+        ("Opposition members in India's parliament walked out after Speaker Om Birla "
+         "refused to allow a debate.", "INDLEG"),
+    ],
+)  # fmt: skip
+def test_titles_of_local_office_holders_take_the_country_named_before(
+    nlp: Any, coder: RuleCoder, text: str, source: str
+) -> None:
+    refused = [e for e in code(nlp, coder, text) if e.trigger == "refused"]
+    assert refused and refused[0].source.code == source and counts_as_event(refused[0])
+
+
 def test_pronouns_across_sentences(nlp: Any, coder: RuleCoder) -> None:
     events = code(
         nlp, coder,

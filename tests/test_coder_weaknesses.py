@@ -145,6 +145,21 @@ def test_want_demand_claim(nlp: Any, coder: EventCoder) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an order to one's own people is the act, by whoever gave it
+        ("Putin ordered troops to attack Kharkiv.", {("RUSGOV", "190", "UKR")}),
+        # an order to another country is a demand on it
+        ("Biden ordered Iran to halt its nuclear programme.", {("USAGOV", "100", "IRN")}),
+    ],
+)
+def test_orders(
+    nlp: Any, coder: EventCoder, text: str, expected: set[tuple[str, str, str]]
+) -> None:
+    assert counted(code(nlp, coder, text, date(2022, 3, 1))) == expected
+
+
 # 8. Failed and cancelled acts, negated cooperation.
 def test_failed_cancelled_refused(nlp: Any, coder: EventCoder) -> None:
     assert not counted(code(nlp, coder, "Ethiopia and Eritrea failed to reach an agreement."))

@@ -322,9 +322,10 @@ class ActorResolver:
                               country, "", head.left_edge.idx - sent_start,
                               head.idx + len(head.text) - sent_start)]  # fmt: skip
         if head.lemma_.lower() in _PAIR_NOUNS and number:
+            states = head.lemma_.lower() in {"country", "nation", "neighbour", "neighbor"}
             pair = ctx.antecedent("they", sentence_idx, head.i)
-            if len(pair) != number:
-                pair = ctx.last_parties(sentence_idx, head.i, number)
+            if len(pair) != number or (states and not all(a.country for a in pair)):
+                pair = ctx.last_parties(sentence_idx, head.i, number, countries=states)
             if len(pair) == number:
                 sent_start = sent_of(head).start_char
                 return [dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,

@@ -339,7 +339,12 @@ class Assembler:
                   and not (lemma == "tell" and rel != "xcomp")):  # fmt: skip
                 addressee = self._addressee(head, tok, lemma)
                 demand = lemma in conv.demand_verbs
-                if addressee or demand:
+                if lemma in _ORDERS and self._own_people(subjects, addressee):
+                    # "ordered federal troops to clear the roads": an order to one's own
+                    # people is the act, by whoever gave it.
+                    dropped |= {tok.i, head.i}
+                    plans.append(g.plan(code, targets=cand.targets, note="order"))
+                elif addressee or demand:
                     dropped |= {tok.i, head.i}
                     table = conv.demand_codes if demand else conv.appeal_codes
                     new = conv.lookup(table, code) or ("100" if demand else "020")
@@ -423,6 +428,19 @@ class Assembler:
             intent = rule.intent or self.conv.lookup(self.conv.intent_codes, code) or "030"
             return g.plan(intent, modality="intended", note="intent")
         return g.plan(code, modality="intended", note="intended")
+
+    def _own_people(self, subjects: list[Any], addressee: list[Any]) -> bool:
+        """Whether an order goes to the orderer's own people: troops, a ministry, police
+        of no other country."""
+        if not subjects or not addressee:
+            return False
+        own = {self.resolver.resolve_actor(s, None, {}).country for s in subjects}
+        for head in addressee:
+            actor = self.resolver.resolve_actor(head, None, {})
+            role = actor.code or self.dictionary.sector_of(tokens_of(actor.text))
+            if not role or (actor.country and actor.country not in own):
+                return False
+        return True
 
     def _addressee(self, head: Any, tok: Any, lemma: str) -> list[Any]:
         """Whom an appeal or demand is made to: "urged Iran to", "called on Iran to",

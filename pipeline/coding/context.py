@@ -83,12 +83,15 @@ class DocContext:
                 return country
         return ""
 
-    def last_parties(self, sentence_idx: int, position: int, n: int = 2) -> list[Actor]:
+    def last_parties(self, sentence_idx: int, position: int, n: int = 2,
+                     countries: bool = False) -> list[Actor]:  # fmt: skip
         """The `n` parties named last: "the two sides", "both countries", "the three
-        nations"."""
+        nations" (with `countries`, only states count)."""
         found: list[Actor] = []
         for mention in reversed(self.mentions):
             if mention.position >= position:
+                continue
+            if countries and (not mention.actor.country or mention.actor.code.startswith("IGO")):
                 continue
             if sentence_idx - mention.sentence_idx > 2:
                 break
