@@ -9,9 +9,11 @@ import sys
 from datetime import date
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
+from pipeline.coding import default_coder
 from pipeline.coding.dictionary import ActorDictionary, default_actors_dir, tokens_of
 from pipeline.coding.rules import generated_rules_path, load_rules
 
@@ -111,6 +113,21 @@ def test_dated_office_holders_back_to_the_1940s(actors: ActorDictionary) -> None
     # The hand-written table is newer and wins from its first term on.
     assert _person(actors, "Donald Trump", date(2019, 2, 1)) == ("USA", "GOV")
     assert _person(actors, "Donald Trump", date(2022, 2, 1)) == ("USA", "ELI")
+
+
+def test_a_title_and_a_surname_find_the_office_holder_of_the_day(
+    nlp: Any, actors: ActorDictionary
+) -> None:
+    thatcher = actors.office_holder("thatcher", date(1982, 4, 5))
+    assert thatcher is not None and (thatcher.name, thatcher.sector) == ("Margaret Thatcher", "GOV")
+    assert actors.office_holder("thatcher", date(1975, 1, 1)) is None  # no office then
+    assert actors.office_holder("mitterrand", date(1989, 1, 1), "GBR") is None  # wrong country
+    coder = default_coder()
+    text = "Prime Minister Thatcher met President Mitterrand. The Soviet Union protested."
+    events = coder.code_doc(nlp(text), article_id="t", published=date(1984, 5, 1))
+    pairs = {(e.source.code, e.target.code if e.target else "") for e in events}
+    assert ("GBRGOV", "FRAGOV") in pairs
+    assert any(e.source.code == "SUN" for e in events)  # not a trade union (LAB)
 
 
 @pytest.mark.parametrize(

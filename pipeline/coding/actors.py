@@ -164,8 +164,20 @@ class ActorResolver:
             if remembered and not country and not code:
                 country, sector, name = remembered.country, remembered.sector, remembered.name
                 code = remembered.code
+            elif not remembered and len(surname) == 1 and when is not None and not code:
+                # "Prime Minister Thatcher", "French President Mitterrand": a title and a
+                # surname that one office-holder of the day had.
+                titled = self.dictionary.sector_of(tuple(w for w in words if w not in surname))
+                held = self.dictionary.office_holder(surname[0], when, country) if titled else None
+                if held is not None:
+                    person = held
+                    country, sector, name = held.country, held.sector, held.name
         if not sector and not code:
-            sector = self.dictionary.sector_of(words)
+            # Not from a country's own name: "the Soviet Union" is no trade union.
+            named = {i for m in matches if m.entry.kind == "country" for i in range(m.start, m.end)}
+            sector = self.dictionary.sector_of(
+                tuple(w for i, w in enumerate(words) if i not in named)
+            )
         if sector and not country and not code and person is None:
             for place in prep_objects(head, ["in"]):
                 ent = next((e for e in doc_ents(head.doc) if e.start <= place.i < e.end), None)

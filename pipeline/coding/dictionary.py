@@ -68,6 +68,10 @@ class Match:
     entry: Entry
 
 
+# Sectors of an office that a title names ("President", "Prime Minister", "General").
+_OFFICES = {"GOV", "MIL", "LEG", "JUD", "COP"}
+
+
 def _split(value: str) -> list[str]:
     return [v.strip() for v in (value or "").split("|") if v.strip()]
 
@@ -97,6 +101,8 @@ class ActorDictionary:
         # Phrases written in capitals ("US", "WHO", "IT") match only when the mention is
         # in capitals too: "who met" is not the World Health Organization.
         self.caps_only: set[tuple[str, ...]] = set()
+        # Office-holders by the last word of their name, for "Prime Minister Thatcher".
+        self.surnames: dict[str, list[Entry]] = {}
         # Generated one-word phrases ("bush", "rice") match only a capitalised mention.
         self.proper_only: set[tuple[str, ...]] = set()
         self.max_len = 1
@@ -121,6 +127,8 @@ class ActorDictionary:
             self.caps_only.discard(key)
         self.phrases.setdefault(key, []).append(entry)
         self.max_len = max(self.max_len, len(key))
+        if entry.kind == "person" and phrase == entry.name:
+            self.surnames.setdefault(key[-1], []).append(entry)
 
     def _load(self) -> None:
         d = self.directory
@@ -243,6 +251,15 @@ class ActorDictionary:
                         best = (n, -i, code)
                     break
         return best[2] if best else ""
+
+    def office_holder(self, surname: str, when: date, country: str = "") -> Entry | None:
+        """The one person with this surname who held an office on `when` (in `country`,
+        when given): "Prime Minister Thatcher" in 1982. None when no one or several did."""
+        found = {
+            e.name: e for e in self.surnames.get(surname, ())
+            if e.sector in _OFFICES and e.valid_on(when) and (not country or e.country == country)
+        }  # fmt: skip
+        return next(iter(found.values())) if len(found) == 1 else None
 
     def person_entries(self, entries: Iterable[Entry], when: date | None) -> Entry | None:
         """The office-holder entry valid on `when` (term start <= when <= term end).
