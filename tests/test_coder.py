@@ -42,6 +42,7 @@ def triples(events: list[Event]) -> set[tuple[str, str, str]]:
         ("The Kremlin condemned NATO.", ("RUSGOV", "111", "IGOWSTNAT")),
         ("The United States imposed sanctions on Iran.", ("USA", "163", "IRN")),  # noun
         ("Russian forces attacked Ukraine.", ("RUSMIL", "190", "UKR")),  # demonym + sector
+        ("The African Union suspended Niger.", ("IGOAFU", "160", "NER")),  # a member suspended
         (
             "Japanese Foreign Minister Takeshi Ono met with his South Korean counterpart.",
             ("JPNGOV", "040", "KOR"),  # title, prepositional target
