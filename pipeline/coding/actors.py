@@ -41,6 +41,13 @@ _PAIR_NOUNS = {"side", "party", "man", "leader", "country", "nation", "governmen
                "neighbour", "neighbor", "rival", "camp", "delegation", "minister"}  # fmt: skip
 
 
+def _written_at(head: Any, actors: list[Actor]) -> list[Actor]:
+    """Actors found elsewhere, as this mention writes them: "he", "the two sides"."""
+    sent_start = sent_of(head).start_char
+    start, end = head.idx - sent_start, head.idx + len(head.text) - sent_start
+    return [dataclasses.replace(a, text=head.text, start_char=start, end_char=end) for a in actors]
+
+
 class ActorResolver:
     def __init__(self, dictionary: ActorDictionary, lex: Lexicon) -> None:
         self.dictionary = dictionary
@@ -339,31 +346,18 @@ class ActorResolver:
             if len(pair) != number or (states and not all(a.country for a in pair)):
                 pair = ctx.last_parties(sentence_idx, head.i, number, countries=states)
             if len(pair) == number:
-                sent_start = sent_of(head).start_char
-                return [dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,
-                                            end_char=head.idx + len(head.text) - sent_start)
-                        for a in pair]  # fmt: skip
+                return _written_at(head, pair)
         if word in _OBJECT_PRONOUNS and head.dep_ in {"dobj", "pobj", "dative"}:
             # "cut off all contact with him": not the clause's own subject.
             verb = head.head.head if head.dep_ == "pobj" else head.head
             subjects = frozenset(t.i for s in children(verb, SUBJ) for t in conjuncts(s))
             found = ctx.antecedent(word, sentence_idx, head.i, exclude=subjects)
             if found:
-                sent_start = sent_of(head).start_char
-                return [
-                    dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,
-                                        end_char=head.idx + len(head.text) - sent_start)
-                    for a in found
-                ]  # fmt: skip
+                return _written_at(head, found)
         if word in _ACTOR_PRONOUNS:
             found = self.reporter(head, when, ctx) or ctx.antecedent(word, sentence_idx, head.i)
             if found:
-                sent_start = sent_of(head).start_char
-                return [
-                    dataclasses.replace(a, text=head.text, start_char=head.idx - sent_start,
-                                        end_char=head.idx + len(head.text) - sent_start)
-                    for a in found
-                ]  # fmt: skip
+                return _written_at(head, found)
             return [self.resolve_actor(head, when, ctx.people)]
         actors = self.resolve_actors(head, when, ctx.people)
         return [self.historical(self.possessor(a, head, ctx, sentence_idx), when)
