@@ -241,24 +241,6 @@ class ActorResolver:
             end_char=end,
         )
 
-    def domestic(
-        self, target: Actor, sources: list[tuple[Any, Actor]], place_country: str | None
-    ) -> Actor:
-        """A target named only by its role ("arrested opposition activists", "shelled
-        civilians") belongs to the country where the event happened, else to the
-        source's own country: such events are domestic unless a place says otherwise."""
-        if target.code:
-            return target
-        sector = self.dictionary.sector_of(tokens_of(target.text))
-        if sector not in self.lex.domestic_sectors:
-            return target
-        countries = {a.country for _, a in sources if a.country}
-        country = place_country or (countries.pop() if len(countries) == 1 else "")
-        if not country:
-            return target
-        return dataclasses.replace(target, code=country + sector, country=country,
-                                   sector=sector)  # fmt: skip
-
     def inner_actor(self, head: Any, actor: Actor, when: date | None,
                      memory: dict[str, Entry]) -> Actor:  # fmt: skip
         """An unresolved target phrase stands for the first actor named inside it:
