@@ -22,6 +22,7 @@ from pipeline.coding.parse import (
     conjuncts,
     doc_ents,
     doc_text,
+    ent_at,
     prep_objects,
     quantity_head,
     sent_ents,
@@ -35,6 +36,10 @@ _ACTOR_PRONOUNS = {"it", "they", "he", "she", "we"}
 _OBJECT_PRONOUNS = {"him", "her", "them"}
 _POSSESSIVES = {"its": "it", "their": "they", "his": "he", "her": "she", "our": "we"}
 _PLACE_LABELS = {"GPE", "LOC", "FAC"}
+# What names the country of a modifier ("South Korean destroyers"), and of a place ("in
+# Lagos").
+_NAMING_KINDS = {"demonym", "country", "capital"}
+_WHERE_KINDS = {"country", "capital", "place"}
 # "the two sides", "both countries", "the three nations": the last parties named.
 _PARTY_COUNTS = {"both": 2, "two": 2, "three": 3, "four": 4}
 _PAIR_NOUNS = {"side", "party", "man", "leader", "country", "nation", "government", "power",
@@ -107,9 +112,7 @@ class ActorResolver:
             words = [c for c in adj.children if c.dep_ in {"compound", "amod"} and c.i < adj.i]
             left = words[0] if words else adj
             name = doc_text(doc)[left.idx : adj.idx + len(adj.text)]
-            hits = self.dictionary.match(tokens_of(name), tokens_of(name, lower=False))
-            country = next((h.entry.country for h in hits
-                            if h.entry.kind in {"demonym", "country", "capital"}), "")  # fmt: skip
+            country = next(iter(self.dictionary.countries_in(name, _NAMING_KINDS)), "")
             if not country:
                 return []
             first, last = (head, adj) if of else (left, head)
@@ -187,18 +190,9 @@ class ActorResolver:
             )
         if sector and not country and not code and person is None:
             for place in prep_objects(head, ["in"]):
-                ent = next((e for e in doc_ents(head.doc) if e.start <= place.i < e.end), None)
+                ent = ent_at(place)
                 phrase = ent.text if ent is not None else place.text
-                where = tokens_of(phrase)
-                hits = self.dictionary.match(where, tokens_of(phrase, lower=False))
-                country = next(
-                    (
-                        h.entry.country
-                        for h in hits
-                        if h.entry.kind in {"country", "capital", "place"}
-                    ),
-                    "",
-                )
+                country = next(iter(self.dictionary.countries_in(phrase, _WHERE_KINDS)), "")
                 if not country and ent is not None and ent.label_ == "GPE":
                     # "civilians in Douma": a city the gazetteer knows gives its country.
                     found = load_gazetteer().locate(ent.text)
@@ -250,8 +244,7 @@ class ActorResolver:
                 continue
             if tok.ent_iob_ != "B":
                 continue
-            ent = next(e for e in doc_ents(head.doc) if e.start == tok.i)
-            inner = self.resolve_actor(ent.root, when, memory)
+            inner = self.resolve_actor(ent_at(tok).root, when, memory)
             if inner.code:
                 return inner
         return actor
@@ -402,7 +395,7 @@ class ActorResolver:
         """A target named only by a place ("shelled Kharkiv") is the place's country."""
         if actor.code or actor.sector:
             return actor
-        ent = next((e for e in doc_ents(head.doc) if e.start <= head.i < e.end), None)
+        ent = ent_at(head)
         if ent is None:
             # "the southern city of Kherson", "the town of Douma"
             span = {t.i for t in actor_tokens(head)}

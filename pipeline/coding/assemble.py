@@ -709,9 +709,7 @@ class Assembler:
         for ent in sent_ents(sent):
             if ent.label_ not in {"GPE", "NORP", "ORG", "LOC", "FAC"}:
                 continue
-            hits = self.dictionary.match(tokens_of(ent.text), tokens_of(ent.text, lower=False))
-            out |= {h.entry.country for h in hits if h.entry.country and h.entry.kind in
-                    {"country", "capital", "place", "demonym", "metonym"}}  # fmt: skip
+            out |= {c for c in self.dictionary.countries_in(ent.text) if c}
         return out
 
     # -- one happening, one event -------------------------------------------------------

@@ -17,13 +17,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.coding.dictionary import ActorDictionary, Entry, tokens_of
+from pipeline.coding.dictionary import ActorDictionary, Entry
 from pipeline.coding.parse import doc_ents, doc_text
 from pipeline.coding.segment import dateline
 from pipeline.gazetteer import load_gazetteer
 from pipeline.records import Actor
 
-_COUNTRY_KINDS = {"country", "capital", "place", "demonym", "metonym"}
 _PLURAL_PRONOUNS = {"they", "them", "their"}
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his"}
 
@@ -137,9 +136,7 @@ def dateline_country(text: str, dictionary: ActorDictionary) -> str:
         if not part:
             continue
         name = part.strip().title()
-        hits = dictionary.match(tokens_of(name), tokens_of(name, lower=False))
-        country = next((h.entry.country for h in hits if h.entry.kind in _COUNTRY_KINDS
-                        and h.entry.country), "")  # fmt: skip
+        country = next((c for c in dictionary.countries_in(name) if c), "")
         if country:
             return country
         place = load_gazetteer().locate(name)
@@ -155,9 +152,7 @@ def main_country(doc: Any, dictionary: ActorDictionary) -> str:
     for ent in doc_ents(doc):
         if ent.label_ not in {"GPE", "NORP"}:
             continue
-        hits = dictionary.match(tokens_of(ent.text), tokens_of(ent.text, lower=False))
-        country = next((h.entry.country for h in hits if h.entry.kind in _COUNTRY_KINDS
-                        and h.entry.country), "")  # fmt: skip
+        country = next((c for c in dictionary.countries_in(ent.text) if c), "")
         if country:
             counts[country] += 1
     if not counts or sum(1 for _ in doc.sents) < 2:

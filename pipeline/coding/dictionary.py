@@ -24,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 
 ORG_ROOTS = {"IGO", "NGO", "IMG", "MNC"}  # code roots that are not countries
+# Entry kinds that name a country or a place in one.
+PLACE_KINDS = frozenset({"country", "capital", "place", "demonym", "metonym"})
 _TOKEN = re.compile(r"[\w.'’-]+|[^\w\s]", re.UNICODE)
 
 
@@ -239,6 +241,13 @@ class ActorDictionary:
             else:
                 i += 1
         return out
+
+    def countries_in(self, text: str, kinds: Iterable[str] = PLACE_KINDS) -> list[str]:
+        """The countries of the phrases of these kinds in `text`, left to right ("" for
+        a region): "Kyiv" -> ["UKR"], "French and German" -> ["FRA", "DEU"]."""
+        wanted = set(kinds)
+        hits = self.match(tokens_of(text), tokens_of(text, lower=False))
+        return [h.entry.country for h in hits if h.entry.kind in wanted]
 
     def sector_of(self, toks: Sequence[str]) -> str:
         """The sector named in a phrase: the longest sector term wins, then the leftmost."""

@@ -16,7 +16,7 @@ from typing import Any
 from pipeline.coding.conventions import Conventions
 from pipeline.coding.dictionary import ActorDictionary, tokens_of
 from pipeline.coding.lexicon import Lexicon
-from pipeline.coding.parse import children, doc_ents, prep_objects, sent_ents, sent_of
+from pipeline.coding.parse import children, ent_at, prep_objects, sent_ents, sent_of
 from pipeline.gazetteer import Place, load_gazetteer
 from pipeline.timex import resolve_date
 
@@ -79,10 +79,10 @@ class Circumstances:
                         )  # fmt: skip
         for head in heads:
             for pobj in prep_objects(head, self.lex.place_preps):
-                ents = [e for e in doc_ents(pobj.doc) if e.start <= pobj.i < e.end]
-                if not ents or ents[0].label_ not in {"GPE", "LOC", "FAC"}:
+                ent = ent_at(pobj)
+                if ent is None or ent.label_ not in {"GPE", "LOC", "FAC"}:
                     continue
-                text = ents[0].text
+                text = ent.text
                 hits = self.dictionary.match(tokens_of(text), tokens_of(text, lower=False))
                 kinds = {h.entry.kind: h.entry.country for h in hits}
                 gazetteer = load_gazetteer()
