@@ -8,12 +8,12 @@ code maps are data; docs/EVENT_CODING.md (Conventions) states each with examples
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+
+from pipeline.coding.lexicon import read_tables
 
 COOPERATIVE = {"03", "04", "05", "06", "07", "08"}
 CONFLICT = {"14", "15", "16", "17", "18", "19", "20"}
@@ -43,16 +43,6 @@ class Conventions:
     consequence_verbs: frozenset[str]  # "shelled Aleppo, killing twelve": one event
     past_events: dict[str, int]  # "the Kosovo war" -> 1999
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Conventions:
-        values: dict[str, Any] = {}
-        for name, kind in cls.__annotations__.items():
-            if name not in data:
-                raise ValueError(f"conventions: missing key {name!r}")
-            raw = data[name]
-            values[name] = dict(raw) if "dict" in str(kind) else frozenset(raw)
-        return cls(**values)
-
     @staticmethod
     def lookup(table: dict[str, str], code: str) -> str | None:
         """The entry for the longest prefix of `code` that the table lists."""
@@ -69,7 +59,4 @@ def default_conventions_path() -> Path:
 @cache
 def load_conventions(path: str | None = None) -> Conventions:
     file = Path(path) if path else default_conventions_path()
-    try:
-        return Conventions.from_dict(json.loads(file.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"{file}: bad conventions file: {exc}") from exc
+    return read_tables(Conventions, file, "conventions file")

@@ -78,7 +78,7 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in (value or "").split("|") if v.strip()]
 
 
-def _read_tsv(path: Path) -> list[dict[str, str]]:
+def read_tsv(path: Path) -> list[dict[str, str]]:
     """Rows of a TSV file with a header; lines starting with '#' are comments."""
     with path.open(encoding="utf-8", newline="") as handle:
         lines = (line for line in handle if not line.startswith("#"))
@@ -134,7 +134,7 @@ class ActorDictionary:
 
     def _load(self) -> None:
         d = self.directory
-        for row in _read_tsv(d / "countries.tsv"):
+        for row in read_tsv(d / "countries.tsv"):
             iso3, name = row["iso3"].strip(), row["name"].strip()
             self.country_names[iso3] = name
             for phrase in [name, *_split(row.get("aliases", ""))]:
@@ -145,19 +145,19 @@ class ActorDictionary:
                 self._add(phrase, Entry("capital", name, country=iso3))
             for phrase in _split(row.get("metonyms", "")):
                 self._add(phrase, Entry("metonym", name, country=iso3))
-        for row in _read_tsv(d / "organisations.tsv"):
+        for row in read_tsv(d / "organisations.tsv"):
             entry = Entry(
                 "org", row["name"].strip(), country=row.get("country", "").strip(), code=row["code"]
             )
             for phrase in [row["name"], *_split(row.get("aliases", ""))]:
                 self._add(phrase, entry)
-        for row in _read_tsv(d / "sectors.tsv"):
+        for row in read_tsv(d / "sectors.tsv"):
             for phrase in _split(row.get("terms", "")):
                 key = tokens_of(phrase)
                 if key:
                     self.sectors[key] = row["code"].strip()
                     self.max_len = max(self.max_len, len(key))
-        for row in _read_tsv(d / "office_holders.tsv"):
+        for row in read_tsv(d / "office_holders.tsv"):
             country = row["country"].strip()
             # Officials of an organisation carry its code in the country column (IGOUNO).
             org = country if country[:3] in ORG_ROOTS else ""
@@ -174,7 +174,7 @@ class ActorDictionary:
                 self._add(phrase, entry)
         historical = d / "historical_countries.tsv"
         if historical.is_file():
-            for row in _read_tsv(historical):
+            for row in read_tsv(historical):
                 start, end = _date(row["start"]), _date(row["end"])
                 names = frozenset(n.lower() for n in _split(row.get("names", "")))
                 if start and end:
@@ -186,7 +186,7 @@ class ActorDictionary:
     def _load_generated(self, d: Path) -> None:
         sectors = d / "phoenix_sectors.tsv"
         if sectors.is_file():
-            for row in _read_tsv(sectors):
+            for row in read_tsv(sectors):
                 for phrase in _split(row.get("terms", "")):
                     key = tokens_of(phrase)
                     if key and key not in self.sectors:
@@ -195,7 +195,7 @@ class ActorDictionary:
         actors = d / "phoenix_actors.tsv"
         if not actors.is_file():
             return
-        for row in _read_tsv(actors):
+        for row in read_tsv(actors):
             kind, code = row["kind"], row["code"]
             entry = Entry(
                 kind if kind in {"person", "country", "place"} else "org",

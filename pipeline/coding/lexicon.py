@@ -11,7 +11,25 @@ from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def read_tables(cls: type[T], file: Path, what: str) -> T:
+    """A dataclass of word lists (frozenset fields) and code maps (dict fields) from a
+    JSON object with one key per field. A missing key or a bad file raises ValueError."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        values: dict[str, Any] = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            if f.name not in data:
+                raise ValueError(f"{what}: missing key {f.name!r}")
+            raw = data[f.name]
+            values[f.name] = dict(raw) if str(f.type).startswith("dict") else frozenset(raw)
+        return cls(**values)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"{file}: bad {what}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -35,16 +53,6 @@ class Lexicon:
     quantity_words: frozenset[str]  # "hundreds of protesters": the actor is the "of" noun
     place_preps: frozenset[str]  # prepositions that give an event its place
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Lexicon:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data:
-                raise ValueError(f"lexicon: missing key {f.name!r}")
-            raw = data[f.name]
-            values[f.name] = dict(raw) if isinstance(raw, dict) else frozenset(raw)
-        return cls(**values)
-
 
 def default_lexicon_path() -> Path:
     return Path(str(resources.files("pipeline") / "data" / "coder" / "lexicon.json"))
@@ -52,8 +60,4 @@ def default_lexicon_path() -> Path:
 
 @cache
 def load_lexicon(path: str | None = None) -> Lexicon:
-    file = Path(path) if path else default_lexicon_path()
-    try:
-        return Lexicon.from_dict(json.loads(file.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"{file}: bad lexicon: {exc}") from exc
+    return read_tables(Lexicon, Path(path) if path else default_lexicon_path(), "lexicon")

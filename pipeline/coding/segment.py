@@ -12,13 +12,14 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from pipeline.coding.dictionary import read_tsv
 
 LINE_BREAKS = "newsevents_line_breaks"
 HYPHEN_NAMES = "newsevents_hyphen_names"
@@ -213,9 +214,7 @@ def load_discards(path: str | None = None) -> Discards:
     file = Path(path) if path else default_discards_path()
     if not file.is_file():
         return Discards(None, None)
-    with file.open(encoding="utf-8", newline="") as handle:
-        lines = (line for line in handle if not line.startswith("#"))
-        rows = list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+    rows = read_tsv(file)
     return Discards(
         _pattern([r["phrase"] for r in rows if r["scope"] == "sentence"]),
         _pattern([r["phrase"] for r in rows if r["scope"] == "story"]),
