@@ -62,10 +62,11 @@ class ActorResolver:
         """A country that had another code on the date: Serbia in 1999 is FR Yugoslavia
         (SCG), as Phoenix codes it; Moscow in 1985 is the Soviet centre (SUN), while the
         Russian republic keeps RUS (pipeline/data/actors/historical_countries.tsv)."""
-        if when is None or not actor.country:
+        rows = self.dictionary.historical.get(actor.country)
+        if when is None or not rows:
             return actor
         words = set(actor.text.lower().replace("'s", "").split())
-        for code, start, end, names in self.dictionary.historical.get(actor.country, ()):
+        for code, start, end, names in rows:
             if start <= when <= end and (not names or names & words):
                 return dataclasses.replace(
                     actor,

@@ -313,75 +313,60 @@ class TokenView:
     def __init__(self, tok: Any, clause: Any) -> None:
         self.tok = tok
         self.clause = clause
-        self._objects: list[Any] | None = None
-        self._obj_words: set[str] | None = None
-        self._preps: list[tuple[str, set[str]]] | None = None
-        self._pre: set[str] | None = None
-        self._adverbs: set[str] | None = None
 
-    @property
+    @cached_property
     def objects(self) -> list[Any]:
-        if self._objects is None:
-            self._objects = direct_objects(self.tok) + children(
-                self.tok, {"nsubjpass", "dative", "acomp", "npadvmod"}
-            )
-        return self._objects
+        return direct_objects(self.tok) + children(
+            self.tok, {"nsubjpass", "dative", "acomp", "npadvmod"}
+        )
 
-    @property
+    @cached_property
     def object_words(self) -> set[str]:
-        if self._obj_words is None:
-            words: set[str] = set()
-            for o in self.objects:
-                words |= phrase_words(o)
-            self._obj_words = words
-        return self._obj_words
+        words: set[str] = set()
+        for o in self.objects:
+            words |= phrase_words(o)
+        return words
 
-    @property
+    @cached_property
     def preps(self) -> list[tuple[str, set[str]]]:
         """(preposition, words of its object) near the verb: on the verb, on its
         objects, and one level down ("series of attacks", "on state of alert")."""
-        if self._preps is None:
-            out: list[tuple[str, set[str]]] = []
-            heads = [self.tok, *self.objects]
-            if self.clause is not self.tok:
-                heads.append(self.clause)
-            seen = set()
-            for depth in range(2):
-                nxt = []
-                for h in heads:
-                    for p in h.children:
-                        if p.dep_ not in {"prep", "agent", "dative"} or p.i in seen:
-                            continue
-                        seen.add(p.i)
-                        words: set[str] = set()
-                        for o in children(p, {"pobj", "pcomp"}):
-                            words |= phrase_words(o)
-                            nxt.append(o)
-                        out.append((p.lower_, words))
-                heads = nxt if depth == 0 else []
-            self._preps = out
-        return self._preps
+        out: list[tuple[str, set[str]]] = []
+        heads = [self.tok, *self.objects]
+        if self.clause is not self.tok:
+            heads.append(self.clause)
+        seen = set()
+        for depth in range(2):
+            nxt = []
+            for h in heads:
+                for p in h.children:
+                    if p.dep_ not in {"prep", "agent", "dative"} or p.i in seen:
+                        continue
+                    seen.add(p.i)
+                    words: set[str] = set()
+                    for o in children(p, {"pobj", "pcomp"}):
+                        words |= phrase_words(o)
+                        nxt.append(o)
+                    out.append((p.lower_, words))
+            heads = nxt if depth == 0 else []
+        return out
 
-    @property
+    @cached_property
     def pre_words(self) -> set[str]:
-        if self._pre is None:
-            words: set[str] = set()
-            for c in self.clause.children:
-                if c.i < self.clause.i and c.dep_ in {"nsubj", "nsubjpass", "aux", "advmod",
-                                                      "neg", "npadvmod"}:  # fmt: skip
-                    words |= phrase_words(c)
-            self._pre = words
-        return self._pre
+        words: set[str] = set()
+        for c in self.clause.children:
+            if c.i < self.clause.i and c.dep_ in {"nsubj", "nsubjpass", "aux", "advmod",
+                                                  "neg", "npadvmod"}:  # fmt: skip
+                words |= phrase_words(c)
+        return words
 
-    @property
+    @cached_property
     def adverbs(self) -> set[str]:
-        if self._adverbs is None:
-            self._adverbs = {
-                c.lower_
-                for c in self.tok.children
-                if c.dep_ in {"prt", "advmod", "acomp", "prep", "compound:prt"}
-            }
-        return self._adverbs
+        return {
+            c.lower_
+            for c in self.tok.children
+            if c.dep_ in {"prt", "advmod", "acomp", "prep", "compound:prt"}
+        }
 
 
 def phrase_match(rule: Rule, view: TokenView) -> bool:
