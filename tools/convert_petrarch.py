@@ -30,6 +30,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.coding.codes import load_codes
+from pipeline.gazetteer import load_gazetteer
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tools" / "data" / "petrarch2"
 ACTORS_OUT = ROOT / "pipeline" / "data" / "actors"
@@ -195,9 +198,7 @@ def split_code(code: str) -> tuple[str, str]:
         if tag:
             sector = tag
             break
-    if root in ORG_ROOTS:
-        return "", sector
-    if root in REGIONS or root == "---":
+    if root in ORG_ROOTS or root in REGIONS or root == "---":
         return "", sector
     return root, sector
 
@@ -214,20 +215,13 @@ def title_name(phrase: str) -> str:
     return " ".join(w.capitalize() if w.islower() else w for w in phrase.split())
 
 
-GAZETTEER = ROOT / "pipeline" / "data" / "gazetteer" / "places.tsv.gz"
-
-
 def city_names() -> dict[str, set[str]]:
     """Country (ISO3) -> lower-case names of its cities, from the project's gazetteer."""
-    import csv
-    import gzip
-    import io
-
     out: dict[str, set[str]] = {}
-    with gzip.open(GAZETTEER, "rb") as raw:
-        for row in csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8"), delimiter="\t"):
-            if row["kind"] == "city":
-                out.setdefault(row["country"], set()).add(row["name"].lower())
+    for name, places in load_gazetteer().by_name.items():
+        for _, place in places:
+            if place.kind == "city":
+                out.setdefault(place.country, set()).add(name)
     return out
 
 
@@ -586,15 +580,9 @@ def bare_rules(block: Block, overrides: dict[str, object]) -> list[dict[str, obj
     return out
 
 
-CODES = ROOT / "pipeline" / "data" / "codes" / "cameo_codes.tsv"
 # "Make statement" and the bare roots: the dictionary's catch-alls for verbs of saying,
 # which newsevents' conventions do not code (docs/ANNOTATION.md).
 NO_EVENT_CODES = {"01", "010"}
-
-
-def code_table() -> set[str]:
-    lines = CODES.read_text(encoding="utf-8").splitlines()[1:]
-    return {line.split("\t")[0] for line in lines if line}
 
 
 def known_code(code: str | None, table: set[str]) -> str | None:
@@ -608,8 +596,14 @@ def known_code(code: str | None, table: set[str]) -> str | None:
     return None
 
 
+def _known_codes(rule: dict[str, object], table: set[str]) -> None:
+    for key in ("cameo", "reverse"):
+        if rule.get(key) is not None:
+            rule[key] = known_code(str(rule[key]), table)
+
+
 def verb_rules(path: Path, overrides: dict[str, object]) -> list[dict[str, object]]:
-    table = code_table()
+    table = set(load_codes())
     lines = read_lines(path)
     synsets = parse_synsets(lines)
     skip_blocks = set(overrides.get("drop_blocks", []))  # type: ignore[arg-type]
@@ -622,18 +616,14 @@ def verb_rules(path: Path, overrides: dict[str, object]) -> list[dict[str, objec
         if block.name in skip_blocks or not block.verbs:
             continue
         for rule in bare_rules(block, overrides):
-            for key in ("cameo", "reverse"):
-                if rule.get(key) is not None:
-                    rule[key] = known_code(str(rule[key]), table)
+            _known_codes(rule, table)
             if rule["cameo"] is not None and rule["cameo"] not in NO_EVENT_CODES:
                 rules.append(rule)
         for n, (pattern, code) in enumerate(block.patterns, 1):
             rule = pattern_rule(block, pattern, code, synsets, n)
             if rule is None:
                 continue
-            for key in ("cameo", "reverse"):
-                if rule.get(key) is not None:
-                    rule[key] = known_code(str(rule[key]), table)
+            _known_codes(rule, table)
             if rule["cameo"] in NO_EVENT_CODES:
                 rule["cameo"] = None  # a statement with no content is no event here
                 rule.pop("reverse", None)
