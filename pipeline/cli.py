@@ -328,15 +328,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_code(args: argparse.Namespace) -> int:
-    from pipeline.evaluate import InputError, code_items, event_dict, parse_item, read_items_lenient
+    from pipeline.evaluate import InputError, check_item, code_items, event_dict, read_items_lenient
     from pipeline.tag import load_nlp
 
     settings = _settings(args)
     skipped: list[str] = []
     if args.text is not None:
         try:
-            items = [parse_item(json.dumps({"id": "text", "text": args.text, "date": args.date}),
-                                "--date")]  # fmt: skip
+            items = [check_item({"id": "text", "text": args.text, "date": args.date}, "--date")]
         except InputError as exc:
             raise UsageError(str(exc).replace("'date'", "--date")) from exc
     elif args.input:

@@ -59,6 +59,11 @@ def parse_item(line: str, where: str) -> dict[str, Any]:
         item = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}: not valid JSON: {exc.msg}") from exc
+    return check_item(item, where)
+
+
+def check_item(item: Any, where: str) -> dict[str, Any]:
+    """An item ({"id", "text", "date"?}) with a text and, if any, an ISO date."""
     if not isinstance(item, dict) or not isinstance(item.get("text"), str):
         raise InputError(f"{where}: expected an object with a 'text' string")
     if item.get("date") is not None:

@@ -201,6 +201,14 @@ def test_code_skips_bad_lines_with_their_numbers_and_codes_the_rest(
     assert coded[1]["events"][0]["source_actor"] == "CHN"
 
 
+def test_code_text_with_a_bad_date_is_a_usage_error(capsys: Any) -> None:
+    code, out, err = _run(
+        capsys, "code", "--text", "Iran condemned Israel.", "--date", "2024-13-01"
+    )
+    assert code == 2 and out == ""
+    assert "--date must be YYYY-MM-DD, got '2024-13-01'" in err
+
+
 def test_code_all_good_lines_exit_zero(tmp_path: Path, capsys: Any) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "text": "Russia attacked Ukraine."}\n')
