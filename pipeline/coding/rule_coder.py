@@ -27,9 +27,10 @@ from pipeline.coding.segment import Discards, default_discards_path, load_discar
 from pipeline.gazetteer import default_gazetteer_path
 from pipeline.records import Event
 
-# The coder's own version. Events record it plus a digest of every data file that
+# The coder's own version, raised when its code changes what it codes (0.5: the
+# pipeline.coding package). Events record it plus a digest of every data file that
 # affects coding, so any edit to the data changes the version stamped on new events.
-CODER_VERSION = "rules-0.4"
+CODER_VERSION = "rules-0.5"
 
 
 class RuleCoder:
