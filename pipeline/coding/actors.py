@@ -53,6 +53,14 @@ def _written_at(head: Any, actors: list[Actor]) -> list[Actor]:
     return [dataclasses.replace(a, text=head.text, start_char=start, end_char=end) for a in actors]
 
 
+def _phrase_up_to(head: Any) -> tuple[str, int, int]:
+    """The words of a head's phrase up to the head ("its rival", "the country"), with
+    their offsets in the sentence."""
+    sent_start, first = sent_of(head).start_char, head.left_edge
+    end = head.idx + len(head.text)
+    return doc_text(head.doc)[first.idx : end], first.idx - sent_start, end - sent_start
+
+
 class ActorResolver:
     def __init__(self, dictionary: ActorDictionary, lex: Lexicon) -> None:
         self.dictionary = dictionary
@@ -265,13 +273,8 @@ class ActorResolver:
                 continue
             actor = self.resolve_actor(ent.root, when, memory)
             if actor.country and actor.country not in own:
-                sent_start = sent_of(head).start_char
-                return dataclasses.replace(
-                    actor,
-                    text=doc_text(head.doc)[head.left_edge.idx : head.idx + len(head.text)],
-                    start_char=head.left_edge.idx - sent_start,
-                    end_char=head.idx + len(head.text) - sent_start,
-                )
+                text, start, end = _phrase_up_to(head)
+                return dataclasses.replace(actor, text=text, start_char=start, end_char=end)
         return None
 
     def materiel(self, actor: Actor) -> bool:
@@ -311,11 +314,9 @@ class ActorResolver:
             found = [a for a in ctx.antecedent("it", sentence_idx, head.i) if a.country]
             if found:
                 country = found[0].country
-                sent_start = sent_of(head).start_char
-                return [Actor(doc_text(head.doc)[head.left_edge.idx : head.idx + len(head.text)],
-                              self.dictionary.country_names.get(country, country), country,
-                              country, "", head.left_edge.idx - sent_start,
-                              head.idx + len(head.text) - sent_start)]  # fmt: skip
+                text, start, end = _phrase_up_to(head)
+                name = self.dictionary.country_names.get(country, country)
+                return [Actor(text, name, country, country, "", start, end)]
         if head.lemma_.lower() in _PAIR_NOUNS and number:
             states = head.lemma_.lower() in {"country", "nation", "neighbour", "neighbor"}
             pair = ctx.antecedent("they", sentence_idx, head.i)
