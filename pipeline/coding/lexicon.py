@@ -34,7 +34,6 @@ def read_tables(cls: type[T], file: Path, what: str) -> T:
 
 @dataclass(frozen=True)
 class Lexicon:
-    intent_codes: dict[str, str]  # root of an announced act -> its 03 intent code
     not_target_labels: frozenset[str]  # entity labels that are never actors
     actor_labels: frozenset[str]  # entity labels that can be actors
     future_aux: frozenset[str]
