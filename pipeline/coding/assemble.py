@@ -308,7 +308,7 @@ class Assembler:
                         plans.append(g.plan(code, modality="intended", primary=False,
                                             note="agreed act"))  # fmt: skip
                 elif root in COOPERATIVE:
-                    intent = cand.rule.intent or conv.lookup(conv.intent_codes, code) or "030"
+                    intent = conv.intent(code, cand.rule.intent) or "030"
                     plans.append(g.plan(intent, modality="intended", note="agree"))
                     if intent != code:
                         plans.append(
@@ -425,7 +425,7 @@ class Assembler:
             return g.plan(str(g.parent.rule.cameo), modality="intended", note="intent")  # type: ignore[union-attr]
         if root in COOPERATIVE:
             rule = g.cand.rule
-            intent = rule.intent or self.conv.lookup(self.conv.intent_codes, code) or "030"
+            intent = self.conv.intent(code, rule.intent) or "030"
             return g.plan(intent, modality="intended", note="intent")
         return g.plan(code, modality="intended", note="intended")
 
@@ -476,7 +476,7 @@ class Assembler:
                 code = self.conv.lookup(self.conv.refusal_codes, code) or "120"
                 modality = "asserted"
             elif read.name == "intended" and code[:2] in COOPERATIVE:
-                code = rule.intent or self.conv.lookup(self.conv.intent_codes, code) or code
+                code = self.conv.intent(code, rule.intent) or code
         elif plan.modality == "asserted" and read.name in {"negated", "hypothetical"}:
             modality = read.name
         if code[:2] == "03" and modality == "asserted":

@@ -43,6 +43,11 @@ class Conventions:
     consequence_verbs: frozenset[str]  # "shelled Aleppo, killing twelve": one event
     past_events: dict[str, int]  # "the Kosovo war" -> 1999
 
+    def intent(self, code: str, rule_intent: str | None = None) -> str | None:
+        """The intent (03x) that announcing an act means: the rule's own, else the
+        table's ("agreed to lift sanctions": 0351)."""
+        return rule_intent or self.lookup(self.intent_codes, code)
+
     @staticmethod
     def lookup(table: dict[str, str], code: str) -> str | None:
         """The entry for the longest prefix of `code` that the table lists."""
