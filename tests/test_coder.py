@@ -198,6 +198,23 @@ def test_users_extend_actors_and_triggers_without_code(
     assert custom.version != default_coder().version  # new data, new version stamp
 
 
+def test_word_tables_reject_missing_and_unknown_keys(tmp_path: Any) -> None:
+    import json
+
+    from pipeline.coding.conventions import default_conventions_path, load_conventions
+
+    data = json.loads(default_conventions_path().read_text(encoding="utf-8"))
+    assert load_conventions(None).agree_verbs  # the shipped file loads
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps({**data, "agre_verbs": ["concur"]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown conventions file keys \\['agre_verbs'\\]"):
+        load_conventions(str(typo))
+    missing = tmp_path / "missing.json"
+    missing.write_text(json.dumps({k: v for k, v in data.items() if k != "agree_verbs"}))
+    with pytest.raises(ValueError, match="missing key 'agree_verbs'"):
+        load_conventions(str(missing))
+
+
 def test_version_digest_covers_every_data_file_that_affects_coding() -> None:
     from pipeline.coding.rule_coder import coder_data_files
     from pipeline.coding.rules import default_rules_path, generated_rules_path

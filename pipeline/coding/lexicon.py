@@ -1,7 +1,7 @@
 """The coder's word lists, read from pipeline/data/coder/lexicon.json.
 
-Grammar (dependency labels) stays in code; words live in data, so a user can extend a
-list by pointing `lexicon_file` at a copy.
+Grammar (dependency labels) stays in code; words live in data, so a list changes by
+editing the file (or by passing a copy to `load_lexicon`), not the code.
 """
 
 from __future__ import annotations
@@ -18,10 +18,15 @@ T = TypeVar("T")
 
 def read_tables(cls: type[T], file: Path, what: str) -> T:
     """A dataclass of word lists (frozenset fields) and code maps (dict fields) from a
-    JSON object with one key per field. A missing key or a bad file raises ValueError."""
+    JSON object with one key per field (and "_about"). A missing or unknown key, or a bad
+    file, raises ValueError."""
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         values: dict[str, Any] = {}
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = sorted(k for k in data if k not in known and not k.startswith("_"))
+        if unknown:
+            raise ValueError(f"{file}: unknown {what} keys {unknown}")
         for f in fields(cls):  # type: ignore[arg-type]
             if f.name not in data:
                 raise ValueError(f"{what}: missing key {f.name!r}")
