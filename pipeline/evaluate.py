@@ -1,6 +1,6 @@
 """Code researchers' own text, and score the coder against a hand-annotated gold file.
 
-`code_items` is what `newsevents code` runs; `score` is what `newsevents eval-events` and
+`analyse_items` is what `newsevents code` runs; `score` is what `newsevents eval-events` and
 the quality-floor test run. Both use the same coder as the pipeline's tag stage.
 """
 
@@ -19,8 +19,9 @@ from typing import Any
 from pipeline.coding import EventCoder, default_coder
 from pipeline.coding.codes import load_codes
 from pipeline.coding.segment import prepare_text
-from pipeline.records import Event
-from pipeline.store import event_row
+from pipeline.records import Event, PlaceMention
+from pipeline.store import event_row, place_row
+from pipeline.tag import Analysis, analyse_doc
 
 # Negated and hypothetical mentions are not events that happened or were announced.
 FACTUAL = {"asserted", "intended"}
@@ -47,6 +48,13 @@ def event_dict(event: Event) -> dict[str, Any]:
     out["target_actor"] = out["target_actor"] or ""
     out["event_date"] = event.event_date.isoformat() if event.event_date else None
     return {k: out[k] for k in _LEAD} | out
+
+
+def place_dict(place: PlaceMention) -> dict[str, Any]:
+    """The JSON form of a place mention: a row of the places table without article_id."""
+    row = place_row(place)
+    del row["article_id"]
+    return row
 
 
 class InputError(ValueError):
@@ -99,17 +107,26 @@ def read_items_lenient(
     return items, errors
 
 
-def code_items(
+def analyse_items(
     items: Sequence[dict[str, Any]], nlp: Any, coder: EventCoder | None = None
-) -> list[list[Event]]:
-    """Events for each item ({"id", "text", "date"?}), in input order, via nlp.pipe."""
+) -> list[Analysis]:
+    """Entities, places and located events for each item ({"id", "text", "date"?,
+    "feed_country"?}), in input order, via nlp.pipe: what the pipeline does to a body."""
     coder = coder or default_coder()
-    out: list[list[Event]] = []
+    out: list[Analysis] = []
     texts = (prepare_text(item["text"]) for item in items)
     for item, doc in zip(items, nlp.pipe(texts), strict=True):
         published = date.fromisoformat(item["date"]) if item.get("date") else None
-        out.append(coder.code_doc(doc, article_id=str(item.get("id", "")), published=published))
+        out.append(analyse_doc(doc, article_id=str(item.get("id", "")), published=published,
+                               coder=coder, feed_country=item.get("feed_country")))  # fmt: skip
     return out
+
+
+def code_items(
+    items: Sequence[dict[str, Any]], nlp: Any, coder: EventCoder | None = None
+) -> list[list[Event]]:
+    """Events for each item, in input order (`analyse_items`, events only)."""
+    return [a.events for a in analyse_items(items, nlp, coder)]
 
 
 # --- scoring -----------------------------------------------------------------------------

@@ -113,6 +113,34 @@ class Entity:
 
 
 @dataclass(frozen=True)
+class PlaceMention:
+    """A place mention and the gazetteer entry it resolves to (all None: unresolved)."""
+
+    article_id: str
+    place_idx: int
+    text: str  # as written, without "the" and a possessive
+    label: str  # GPE | LOC | FAC (spaCy) | DATELINE
+    start_char: int  # offsets within the article body, as the entities table's
+    end_char: int
+    sentence_idx: int
+    geonames_id: int | None  # None also for divisions and regions that have no id here
+    name: str | None  # the entry's name ("Kyiv" for "Kiev")
+    feature_code: str | None  # GeoNames: PPL, PPLC, ADM1, ADM2, PCLI, RGN, SEA, ...
+    admin1: str | None  # name of the first-order division it lies in (or is)
+    admin2: str | None
+    country: str | None  # ISO 3166 alpha-3
+    latitude: float | None
+    longitude: float | None
+    precision: str | None  # city | admin1 | admin2 | country | region
+    # How it was resolved: city_state, dateline, nearby, article_country, feed_country,
+    # country_name, population, only; "unresolved" with a reason.
+    method: str
+    confidence: float
+    reason: str | None  # not_in_gazetteer | ambiguous: ... | weak_match: ...
+    n_candidates: int
+
+
+@dataclass(frozen=True)
 class Actor:
     """A resolved (or unresolved) actor mention."""
 
@@ -153,6 +181,12 @@ class Event:
     location_country: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    # what the point stands for (city | admin2 | admin1 | region | country) and where
+    # the text gave it (sentence | target | dateline | article); pipeline.geo.locate
+    location_precision: str | None = None
+    location_source: str | None = None
+    location_geonames_id: int | None = None
+    location_place_idx: int | None = None  # the places row (same article) it came from
     coder_version: str = ""
     # False for a second reading the conventions keep beside the primary one ("agreed to
     # lift sanctions": the intent is primary, the lifting a second reading).

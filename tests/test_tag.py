@@ -59,7 +59,7 @@ def test_seed_article_entities(nlp: Any) -> None:
 
 def test_entity_offsets_point_into_the_body(nlp: Any) -> None:
     article = _article(SEED)
-    entities, _ = tag_articles([article], nlp)
+    entities = tag_articles([article], nlp).entities
     assert len(entities) > 50
     for ent in entities:
         assert SEED[ent.start_char : ent.end_char] == ent.text
@@ -86,10 +86,11 @@ def test_tag_articles_batches_and_skips_unusable(nlp: Any) -> None:
     good = [_article(SEED, f"http://127.0.0.1/{i}.html") for i in range(3)]
     wall = _article("Accept cookies to continue.", "http://127.0.0.1/wall.html", "too_short")
     spy = _PipeOnly(nlp)
-    entities, events = tag_articles([*good, wall], spy, batch_size=2)
+    tagged = tag_articles([*good, wall], spy, batch_size=2)
     assert spy.pipe_calls == 1
-    assert {e.article_id for e in entities} == {a.article_id for a in good}
-    assert {e.article_id for e in events} == {a.article_id for a in good}
+    assert {e.article_id for e in tagged.entities} == {a.article_id for a in good}
+    assert {e.article_id for e in tagged.events} == {a.article_id for a in good}
+    assert {p.article_id for p in tagged.places} == {a.article_id for a in good}
 
 
 def test_missing_model_is_a_clear_error() -> None:

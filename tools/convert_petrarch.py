@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.coding.codes import load_codes
-from pipeline.gazetteer import load_gazetteer
+from pipeline.geo.gazetteer import load_gazetteer
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "tools" / "data" / "petrarch2"
@@ -216,12 +216,19 @@ def title_name(phrase: str) -> str:
 
 
 def city_names() -> dict[str, set[str]]:
-    """Country (ISO3) -> lower-case names of its cities, from the project's gazetteer."""
+    """Country (ISO3) -> lower-case names of its cities, from the project's gazetteer:
+    places of 15,000 or more and capitals, by their names, and those of 100,000 or more
+    also by their alternate names ("Kiev")."""
     out: dict[str, set[str]] = {}
-    for name, places in load_gazetteer().by_name.items():
-        for _, place in places:
-            if place.kind == "city":
-                out.setdefault(place.country, set()).add(name)
+    for entry in load_gazetteer().entries():
+        if entry.feature_class != "P":
+            continue
+        if entry.population < 15_000 and entry.feature_code != "PPLC":
+            continue
+        names = out.setdefault(entry.country, set())
+        names.update(n.lower() for n in (entry.name, entry.ascii_name))
+        if entry.population >= 100_000:
+            names.update(n.lower() for n in entry.alternate_names)
     return out
 
 

@@ -28,7 +28,7 @@ from pipeline.coding.parse import (
     sent_ents,
     sent_of,
 )
-from pipeline.gazetteer import load_gazetteer
+from pipeline.geo.gazetteer import load_gazetteer
 from pipeline.records import Actor
 
 # Pronouns that stand for an actor named elsewhere.

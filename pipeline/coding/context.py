@@ -20,7 +20,7 @@ from typing import Any
 from pipeline.coding.dictionary import ActorDictionary, Entry
 from pipeline.coding.parse import doc_ents, doc_text
 from pipeline.coding.segment import dateline
-from pipeline.gazetteer import load_gazetteer
+from pipeline.geo.gazetteer import load_gazetteer
 from pipeline.records import Actor
 
 _PLURAL_PRONOUNS = {"they", "them", "their"}

@@ -17,7 +17,7 @@ from pipeline.coding.conventions import Conventions
 from pipeline.coding.dictionary import ActorDictionary, tokens_of
 from pipeline.coding.lexicon import Lexicon
 from pipeline.coding.parse import children, ent_at, prep_objects, sent_ents, sent_of
-from pipeline.gazetteer import Place, load_gazetteer
+from pipeline.geo.gazetteer import Entry, load_gazetteer
 from pipeline.timex import resolve_date
 
 
@@ -63,7 +63,7 @@ class Circumstances:
             return Modality("hypothetical", 0.5)
         return Modality("asserted", 0.9)
 
-    def place(self, tok: Any, clause: Any) -> tuple[str | None, Place | None, str | None]:
+    def place(self, tok: Any, clause: Any) -> tuple[str | None, Entry | None, str | None]:
         """The place named for the event: its text, gazetteer entry and country."""
         heads = [tok, clause]
         # "met ... on the sidelines of the summit in Malaysia": look one or two

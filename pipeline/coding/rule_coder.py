@@ -24,7 +24,7 @@ from pipeline.coding.lexicon import Lexicon, default_lexicon_path, load_lexicon
 from pipeline.coding.match import RuleIndex
 from pipeline.coding.rules import Rule, default_rules_path, generated_rules_path, load_rules
 from pipeline.coding.segment import Discards, default_discards_path, load_discards
-from pipeline.gazetteer import default_gazetteer_path
+from pipeline.geo.gazetteer import default_gazetteer_path
 from pipeline.records import Event
 
 # The coder's own version, raised when its code changes what it codes (0.5: the

@@ -65,7 +65,7 @@ def dateline(text: str) -> Dateline | None:
 def _is_place(name: str) -> bool:
     """A colon dateline ("MUMBAI:") only for a place the gazetteer knows: "NATO: ..." is
     a headline."""
-    from pipeline.gazetteer import load_gazetteer
+    from pipeline.geo.gazetteer import load_gazetteer
 
     return load_gazetteer().locate(name.title()) is not None
 
