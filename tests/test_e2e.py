@@ -15,7 +15,7 @@ from pipeline.demo import CorpusServer
 from pipeline.run import RunResult, run_pass
 from tests.conftest import make_settings
 
-COUNTED = ("articles", "entities", "events", "feeds")
+COUNTED = ("articles", "entities", "places", "events", "feeds")
 
 
 def _counts(db: Path) -> dict[str, int]:
@@ -192,3 +192,27 @@ def test_demo_events_are_fully_filled(demo_run: Any) -> None:
     no_date, no_code, no_coords, bad_country, dated, placed, targeted, total = gaps
     assert (no_date, no_code, no_coords, bad_country) == (0, 0, 0, 0)
     assert total >= 20 and dated > 0 and placed > 0 and targeted > total / 2
+
+
+def test_demo_places_are_resolved_and_events_located(demo_run: Any) -> None:
+    settings, _, counts = demo_run
+    assert counts["places"] > 100
+    resolved, unresolved_without_reason, bad_offsets, total = _rows(
+        settings.db_path,
+        "select count(*) filter (where p.geonames_id is not null or p.name is not null), "
+        "count(*) filter (where p.name is null and p.reason is null), "
+        "count(*) filter (where substr(a.body, p.start_char + 1, p.end_char - p.start_char) "
+        "<> p.text), count(*) "
+        "from places p join articles a using (article_id)",
+    )[0]
+    assert unresolved_without_reason == 0 and bad_offsets == 0
+    assert resolved > 0.8 * total
+    located, precise, linked, events = _rows(
+        settings.db_path,
+        "select count(*) filter (where e.latitude is not null), "
+        "count(*) filter (where e.location_precision in ('city', 'admin1', 'admin2')), "
+        "count(*) filter (where p.place_idx is not null and p.name = e.location), count(*) "
+        "from events e left join places p "
+        "on p.article_id = e.article_id and p.place_idx = e.location_place_idx",
+    )[0]
+    assert located > 0.9 * events and precise > 0.5 * events and linked == located

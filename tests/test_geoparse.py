@@ -139,3 +139,14 @@ def test_the_dateline_then_the_article_when_the_sentence_names_no_place(nlp: Any
             # a country-level location says so: never passed off as a city
             assert e.location_precision == "country" and e.location == "Iran"
     assert any(e.location_source == "article" for e in country_only)
+
+
+def test_the_coder_reads_places_as_the_geoparser_does(nlp: Any) -> None:
+    """ "Police in Athens" are Georgia's police in a story datelined Athens, Ga., and
+    Greece's without a hint; the event's location agrees with the actor's country."""
+    (us,) = located(nlp, "ATHENS, Ga. (AP) — Police in Athens arrested 12 protesters on "
+                         "Tuesday after a march through downtown, officials said.")  # fmt: skip
+    assert us.source.code == "USACOP" and us.location_country == "USA"
+    (gr,) = located(nlp, "Police in Athens arrested 12 protesters on Tuesday after a march "
+                         "through the city centre, officials said.")  # fmt: skip
+    assert gr.source.code == "GRCCOP" and gr.location_country == "GRC"

@@ -28,7 +28,7 @@ from pipeline.coding.parse import (
     sent_ents,
     sent_of,
 )
-from pipeline.geo.gazetteer import load_gazetteer
+from pipeline.geo.gazetteer import geoparsed, place_at
 from pipeline.records import Actor
 
 # Pronouns that stand for an actor named elsewhere.
@@ -201,10 +201,17 @@ class ActorResolver:
             for place in prep_objects(head, ["in"]):
                 ent = ent_at(place)
                 phrase = ent.text if ent is not None else place.text
-                country = next(iter(self.dictionary.countries_in(phrase, _WHERE_KINDS)), "")
+                country = ""
+                if ent is not None and geoparsed(ent.doc):
+                    # "Police in Athens" in a story from Georgia: the geoparser's Athens
+                    found = place_at(ent.doc, ent.start_char, ent.end_char, ent.text)
+                    country = found.country if found is not None else ""
+                country = country or next(
+                    iter(self.dictionary.countries_in(phrase, _WHERE_KINDS)), ""
+                )
                 if not country and ent is not None and ent.label_ == "GPE":
                     # "civilians in Douma": a city the gazetteer knows gives its country.
-                    found = load_gazetteer().locate(ent.text)
+                    found = place_at(ent.doc, ent.start_char, ent.end_char, ent.text)
                     country = found.country if found and found.kind == "city" else ""
                 if country:
                     break
@@ -212,7 +219,7 @@ class ActorResolver:
             # "Minneapolis Mayor Jacob Frey", "the Cebu governor": a city in the phrase.
             for ent in sent_ents(sent_of(head)):
                 if ent.label_ == "GPE" and toks[0].i <= ent.root.i <= toks[-1].i:
-                    found = load_gazetteer().locate(ent.text)
+                    found = place_at(ent.doc, ent.start_char, ent.end_char, ent.text)
                     if found is not None and found.kind == "city":
                         country = found.country
                         break
@@ -405,8 +412,8 @@ class ActorResolver:
                         and e.label_ in _PLACE_LABELS), None)  # fmt: skip
         if ent is None or ent.label_ not in _PLACE_LABELS:
             return actor
-        found = load_gazetteer().locate(ent.text)
-        if found is None:
+        found = place_at(ent.doc, ent.start_char, ent.end_char, ent.text)
+        if found is None or not found.country:
             return actor
         return dataclasses.replace(actor, code=found.country, country=found.country,
                                    name=self.dictionary.country_names.get(found.country,

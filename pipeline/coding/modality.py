@@ -17,7 +17,7 @@ from pipeline.coding.conventions import Conventions
 from pipeline.coding.dictionary import ActorDictionary, tokens_of
 from pipeline.coding.lexicon import Lexicon
 from pipeline.coding.parse import children, ent_at, prep_objects, sent_ents, sent_of
-from pipeline.geo.gazetteer import Entry, load_gazetteer
+from pipeline.geo.gazetteer import Entry, geoparsed, load_gazetteer, place_at
 from pipeline.timex import resolve_date
 
 
@@ -88,6 +88,11 @@ class Circumstances:
                 gazetteer = load_gazetteer()
                 if "country" in kinds:
                     return text, gazetteer.country(kinds["country"]), kinds["country"]
+                if geoparsed(ent.doc):
+                    # the geoparser's reading: "in Athens" in a story from Georgia
+                    found = place_at(ent.doc, ent.start_char, ent.end_char, text)
+                    if found is not None and found.country:
+                        return text, found, found.country
                 hint = kinds.get("capital") or kinds.get("place")
                 found = gazetteer.locate(text, hint)
                 return text, found, hint or (found.country if found else None)

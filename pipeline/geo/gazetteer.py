@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 # feature code -> the precision an event location at that entry has
 _PRECISION = {"ADM1": "admin1", "ADM2": "admin2", "PCLI": "country"}
@@ -218,6 +219,28 @@ def _iso2_to_iso3() -> dict[str, str]:
     path = default_gazetteer_path().with_name("countries.tsv")
     rows = path.read_text(encoding="utf-8").splitlines()[1:]
     return {f[0]: f[1] for f in (r.split("\t") for r in rows)}
+
+
+# doc.user_data key under which the geoparser leaves its resolutions for the coder:
+# (start_char, end_char) -> Entry, or None for a mention it could not resolve.
+PLACES_KEY = "newsevents_places"
+
+
+def geoparsed(doc: Any) -> bool:
+    """Whether the geoparser has read this document (its readings are then the truth)."""
+    return doc is not None and PLACES_KEY in doc.user_data
+
+
+def place_at(doc: Any, start: int, end: int, text: str) -> Entry | None:
+    """The place a span of a document names: the geoparser's reading of the mention
+    there when the document went through it (with the article as context: "Athens" in a
+    story from Georgia is Athens, Ga.), else the best-known place of that name."""
+    resolved = doc.user_data.get(PLACES_KEY) if doc is not None else None
+    if resolved is not None:
+        for (s, e), entry in resolved.items():
+            if s < end and e > start:
+                return entry
+    return load_gazetteer().locate(text)
 
 
 def default_gazetteer_path() -> Path:

@@ -32,7 +32,7 @@ from typing import Any
 
 from pipeline.coding.dictionary import read_tsv
 from pipeline.coding.segment import dateline
-from pipeline.geo.gazetteer import Entry, Gazetteer, load_gazetteer, name_key
+from pipeline.geo.gazetteer import PLACES_KEY, Entry, Gazetteer, load_gazetteer, name_key
 from pipeline.records import PlaceMention
 
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -472,6 +472,7 @@ class Geoparser:
                     if not dl_admin1[0] and dl.chosen.admin1:
                         dl_admin1 = (dl.chosen.country, dl.chosen.admin1)
                         admin1s.add(dl_admin1)
+        doc.user_data[PLACES_KEY] = {(m.start, m.end): m.chosen for m in mentions}
         ordered = sorted(mentions, key=lambda m: m.start)
         return [self._row(article_id, i, m) for i, m in enumerate(ordered)]
 
