@@ -34,7 +34,7 @@ POOL = "duckdb_writer"
 # The tasks that write DuckDB, and so take the pool's single slot.
 WRITERS = {"load_raw_pages", "load_events", "refresh_daily_summary"}
 LOGICAL_DATE = datetime(2025, 11, 2, tzinfo=UTC)
-TABLES = ("raw_pages", "articles", "entities", "events")
+TABLES = ("raw_pages", "articles", "entities", "places", "events")
 
 
 # --- the Airflow environment ---------------------------------------------------------------
@@ -282,8 +282,8 @@ def test_ingest_then_enrich_loads_the_demo_corpus_and_emits_assets(
     dr = _run(dags["news_ingest"], logical_date=LOGICAL_DATE)
     feeds = {ti.rendered_map_index for ti in dr.get_task_instances() if ti.map_index >= 0}
     assert feeds == {"meridian-world", "ledger-asia", "wire-diplomacy"}
-    assert _counts(db) == {"raw_pages": 34, "articles": 0, "entities": 0, "events": 0,
-                           "waiting": 34}  # fmt: skip
+    assert _counts(db) == {"raw_pages": 34, "articles": 0, "entities": 0, "places": 0,
+                           "events": 0, "waiting": 34}  # fmt: skip
     (event,) = _asset_events(RAW_ARTICLES.uri, dr)
     assert event["task"] == "load_raw_pages"
     assert event["pages"] == 34 and event["loaded"] == 3 and len(event["runs"]) == 3
@@ -295,6 +295,8 @@ def test_ingest_then_enrich_loads_the_demo_corpus_and_emits_assets(
     assert counts["raw_pages"] == counts["articles"] == 34
     assert counts["waiting"] == 0
     assert counts["entities"] >= 300 and counts["events"] >= 20
+    # The Airflow enrich path geoparses with the feeds' countries, as a pass does.
+    assert counts["places"] >= 100
     (event,) = _asset_events(NEW_EVENTS.uri, dr)
     assert event["articles"] == 34 and event["events"] == counts["events"]
     assert _queued_for("news_daily") == [NEW_EVENTS.uri]
@@ -437,12 +439,12 @@ def test_a_failed_enrich_load_leaves_none_of_the_batch_and_its_retry_loads_all(
     # After the failed try: none of the batch, and every page still waiting.
     assert flaky.at_retry is not None
     assert {t: flaky.at_retry[t] for t in TABLES} == {
-        "raw_pages": pages, "articles": 0, "entities": 0, "events": 0
+        "raw_pages": pages, "articles": 0, "entities": 0, "places": 0, "events": 0
     }  # fmt: skip
     # After the retry: all of it.
     counts = _counts(db)
     assert counts["articles"] == pages and counts["waiting"] == 0
-    assert counts["entities"] > 0 and counts["events"] > 0
+    assert counts["entities"] > 0 and counts["places"] > 0 and counts["events"] > 0
 
 
 def test_a_failed_ingest_load_leaves_each_batch_whole_or_absent(
