@@ -150,3 +150,15 @@ def test_the_coder_reads_places_as_the_geoparser_does(nlp: Any) -> None:
     (gr,) = located(nlp, "Police in Athens arrested 12 protesters on Tuesday after a march "
                          "through the city centre, officials said.")  # fmt: skip
     assert gr.source.code == "GRCCOP" and gr.location_country == "GRC"
+
+
+def test_a_demonym_that_names_a_place_and_a_postal_code_dateline(nlp: Any, geo: Geoparser) -> None:
+    text = ("Russian missiles struck the Ukrainian capital overnight, and explosions were "
+            "heard in the Syrian capital too.")  # fmt: skip
+    p = by_text(places(nlp, geo, text))
+    assert p["Ukrainian capital"].name == "Kyiv" and p["Ukrainian capital"].method == "demonym"
+    assert p["Syrian capital"].name == "Damascus"
+    d = by_text(places(nlp, geo, "LONG BEACH, CA — Port officials said Tuesday that imports "
+                                 "rose."))  # fmt: skip
+    assert d["CA"].name == "California" and d["LONG BEACH"].admin1 == "California"
+    assert d["LONG BEACH"].country == "USA"  # not Long Beach, Australia

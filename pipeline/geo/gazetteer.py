@@ -108,6 +108,7 @@ class Gazetteer:
         self.alternates: dict[str, list[int]] = {}  # alternate names -> rows
         self.countries: dict[str, int] = {}  # ISO3 -> row
         self.admin1: dict[tuple[str, str], int] = {}  # (ISO3, admin1 code) -> row
+        self.capitals: dict[str, list[int]] = {}  # ISO3 -> rows of PPLC entries
         self._spelling_index: dict[str, list[int]] | None = None
         names, alternates = self.names, self.alternates
         for row, line in enumerate(self._lines):
@@ -123,6 +124,8 @@ class Gazetteer:
                 self.countries[country] = row
             elif code == "ADM1":
                 self.admin1[(country, a1)] = row
+            elif code == "PPLC":
+                self.capitals.setdefault(country, []).append(row)
 
     def entry(self, row: int) -> Entry:
         found = self._entries.get(row)
@@ -186,6 +189,11 @@ class Gazetteer:
         if len(code) == 3:
             return code if code in self.countries else None
         return _iso2_to_iso3().get(code)
+
+    def capital(self, iso3: str) -> Entry | None:
+        """A country's capital (the most populous, where GeoNames marks two)."""
+        rows = self.capitals.get(iso3, ())
+        return max((self.entry(r) for r in rows), key=lambda e: e.population, default=None)
 
     def admin1_of(self, entry: Entry) -> Entry | None:
         """The first-order division an entry lies in."""

@@ -228,6 +228,9 @@ class Geoparser:
                     region = _Mention(found.region, name_key(found.region), "DATELINE",
                                       rstart, rstart + len(found.region), 0)  # fmt: skip
                     region.pair_of = 0
+                    state = self.gaz.admin1.get(("USA", found.region))
+                    if len(found.region) == 2 and state is not None:  # "LONG BEACH, CA"
+                        region.candidates = [(self.gaz.entry(state), False)]
                     out.append(region)
                     covered.update(range(region.start, region.end))
         deferred = []
@@ -319,6 +322,21 @@ class Geoparser:
             out.append(_Mention(name, name_key(name), label, lead, lead + len(name),
                                 sentence_of(lead), hint=hint))  # fmt: skip
             taken.update(range(lead, lead + len(name)))
+        # "the Ukrainian capital": a demonym that names a place, the country's capital
+        for ent in doc.ents:
+            if ent.label_ != "NORP" or ent.end >= len(doc) or ent.start_char in taken:
+                continue
+            if doc[ent.end].lower_ != "capital" or doc[ent.end].pos_ != "NOUN":
+                continue
+            country = demonyms().get(_clean(ent.text).lower())
+            capital = self.gaz.capital(country) if country else None
+            if capital is not None:
+                end = doc[ent.end].idx + len(doc[ent.end].text)
+                m = _Mention(text[ent.start_char : end], f"capital of {country}", "NORP",
+                             ent.start_char, end, sentence_of(ent.start_char))  # fmt: skip
+                m.candidates = [(capital, False)]
+                out.append(m)
+                taken.update(range(ent.start_char, end))
         for um in _UNTAGGED.finditer(text):
             if um.start() in taken or um.group("name").lower() in {"the", "a", "this"}:
                 continue
@@ -659,7 +677,7 @@ class Geoparser:
             latitude=e.latitude if e else None,
             longitude=e.longitude if e else None,
             precision=e.precision if e else None,
-            method=m.method if e else "unresolved",
+            method=("demonym" if m.label == "NORP" else m.method) if e else "unresolved",
             confidence=m.confidence if e else 0.0,
             reason=m.reason or None,
             n_candidates=len(m.candidates),
