@@ -155,6 +155,18 @@ def summary(settings: Settings) -> str:
             "where source_actor <> '' and coalesce(target_actor, '') <> '' "
             "group by all order by events desc, source_actor, target_actor limit 10",
         )
+        resolved, located, precise = con.execute(
+            "select (select count(*) from places where name is not null), "
+            "count(*) filter (where latitude is not null), "
+            "count(*) filter (where location_precision in ('city', 'admin2', 'admin1')) "
+            "from events"
+        ).fetchall()[0]
+        where = run_query(
+            con,
+            "select location, location_country as country, location_precision as precision, "
+            "count(*) as events from factual_events where latitude is not null "
+            "group by all order by events desc, location limit 5",
+        )
     finally:
         con.close()
     lines = [
@@ -162,12 +174,18 @@ def summary(settings: Settings) -> str:
         f"Articles loaded: {counts['articles']} ({usable} with a usable body)",
         f"Entities:        {counts['entities']}",
         f"Events:          {counts['events']}",
+        f"Places:          {counts['places']} mentions, {resolved} resolved to the gazetteer",
+        f"Events located:  {located} of {counts['events']} ({precise} at a city, county or "
+        "state; the rest at a region or a country)",
         "",
         "Events by type (CAMEO root):",
         format_table(*by_type),
         "",
         "Top actor pairs:",
         format_table(*pairs),
+        "",
+        "Where (factual events by location):",
+        format_table(*where),
         "",
         f"Database: {settings.db_path.resolve()}",
         "Try:",

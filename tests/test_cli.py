@@ -132,19 +132,22 @@ def test_demo_twice_keeps_the_counts_and_prints_a_summary(
     code, out, _ = _run(capsys, "demo", "--db", db, "--port", port)
     assert code == 0
     for heading in ("Articles loaded:", "Entities:", "Events by type", "Top actor pairs",
-                    "Database:", "newsevents query"):  # fmt: skip
+                    "Where (factual events by location)", "Database:",
+                    "newsevents query"):  # fmt: skip
         assert heading in out
     con = store.connect(db, read_only=True)
     first = store.table_counts(con)
     con.close()
+    assert f"Places:          {first['places']} mentions" in out
+    assert f"Events located:  {first['events']} of {first['events']}" in out
     assert first["articles"] >= 34 and first["entities"] >= 300 and first["events"] >= 20
     code, out, _ = _run(capsys, "demo", "--db", db, "--port", port)
     assert code == 0 and "(3 not modified)" in out and " 0 fetched" in out
     con = store.connect(db, read_only=True)
     second = store.table_counts(con)
     con.close()
-    assert {k: second[k] for k in ("articles", "entities", "events", "feeds")} == {
-        k: first[k] for k in ("articles", "entities", "events", "feeds")
+    assert {k: second[k] for k in ("articles", "entities", "places", "events", "feeds")} == {
+        k: first[k] for k in ("articles", "entities", "places", "events", "feeds")
     }
 
 

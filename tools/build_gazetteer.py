@@ -155,12 +155,15 @@ def build(dist: Path) -> list[list[Any]]:
         code = "PPLC" if name == capital.get(cc) or capital.get(cc) in alternates else "PPL"
         rows.append([city["geonameid"], name, ascii_fold(name), alternates, "P", code, iso3[cc],
                      a1, a2, lat, lon, pop])  # fmt: skip
-    # Two places called as the country's capital: the larger is the capital.
+    # Several places called as the country's capital: the one whose own name it is
+    # ("New Delhi", not Delhi, whose alternate name it is), then the larger.
     capitals: dict[str, list[Any]] = {}
+    by_iso3 = {code: capital.get(cc) for cc, code in iso3.items()}
     for row in rows:
         if row[5] == "PPLC":
             best = capitals.get(row[6])
-            if best is None or row[11] > best[11]:
+            rank = (row[1] == by_iso3.get(row[6]), row[11])
+            if best is None or rank > (best[1] == by_iso3.get(best[6]), best[11]):
                 capitals[row[6]] = row
     for row in rows:
         if row[5] == "PPLC" and capitals[row[6]] is not row:
