@@ -17,7 +17,6 @@ prints these figures; tests/test_geo_quality.py holds the floors.
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,20 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.coding import EventCoder
-from pipeline.geo.gazetteer import load_gazetteer
+from pipeline.geo.gazetteer import haversine_km, load_gazetteer
 from pipeline.records import PlaceMention
 
 KM = 161.0
 SUBNATIONAL = frozenset({"city", "admin1", "admin2", "facility"})
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    la1, lo1, la2, lo2 = map(math.radians, (lat1, lon1, lat2, lon2))
-    h = (
-        math.sin((la2 - la1) / 2) ** 2
-        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 @dataclass

@@ -13,6 +13,7 @@ time and memory.
 from __future__ import annotations
 
 import gzip
+import math
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -56,6 +57,16 @@ class Entry:
 
 
 _NOT_NAME = re.compile(r"[.,'’`]")
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres."""
+    la1, lo1, la2, lo2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def name_key(text: str) -> str:

@@ -32,7 +32,14 @@ from typing import Any
 
 from pipeline.coding.dictionary import read_tsv
 from pipeline.coding.segment import dateline
-from pipeline.geo.gazetteer import PLACES_KEY, Entry, Gazetteer, load_gazetteer, name_key
+from pipeline.geo.gazetteer import (
+    PLACES_KEY,
+    Entry,
+    Gazetteer,
+    haversine_km,
+    load_gazetteer,
+    name_key,
+)
 from pipeline.records import PlaceMention
 
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -149,12 +156,7 @@ def _locative(tok: Any, depth: int = 0) -> bool:
 
 def distance_km(a: Entry, b: Entry) -> float:
     """Great-circle distance between two entries."""
-    la1, lo1, la2, lo2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
-    h = (
-        math.sin((la2 - la1) / 2) ** 2
-        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+    return haversine_km(a.latitude, a.longitude, b.latitude, b.longitude)
 
 
 def _clean(text: str) -> str:
