@@ -45,7 +45,6 @@ def event_dict(event: Event) -> dict[str, Any]:
     for key in ("event_id", "article_id", "event_idx"):
         del row[key]
     out = {_JSON_NAMES.get(k, k): v for k, v in row.items()}
-    out["target_actor"] = out["target_actor"] or ""
     out["event_date"] = event.event_date.isoformat() if event.event_date else None
     return {k: out[k] for k in _LEAD} | out
 

@@ -455,6 +455,9 @@ def load_spool(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
             if file.stat().st_size == 0:
                 continue
             con.execute(_LOAD_SQL[table].format(src=_source(file, table)))
+        # The per-day rollup is rebuilt with every load, on every path (a pass, Airflow,
+        # load-spool), so it always matches the events it summarises.
+        rebuild_daily_summary(con)
         columns = list(run)
         con.execute(
             f"insert into runs ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})",
@@ -466,6 +469,12 @@ def load_spool(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
         raise
     shutil.rmtree(path, ignore_errors=True)
     return True
+
+
+def rebuild_daily_summary(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild daily_summary whole (sql/derived/daily_summary.sql), in the caller's
+    transaction."""
+    con.execute((sql_dir() / "derived" / "daily_summary.sql").read_text(encoding="utf-8"))
 
 
 def load_pending(con: duckdb.DuckDBPyConnection, spool_dir: Path) -> list[str]:

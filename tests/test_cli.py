@@ -275,3 +275,17 @@ def test_eval_geo_scores_a_gold_file(tmp_path: Path, capsys: Any, nlp: Any) -> N
     # the third gold toponym is deliberately wrong: the geoparser says Athens, Ga.
     assert "accuracy@161km (resolved)      0.667  (2/3)" in out
     assert "'Athens': Athens USA (city_state)" in out
+
+
+def test_code_json_says_null_for_no_target_and_sentences_have_no_newline(
+    tmp_path: Path, capsys: Any, nlp: Any
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": 1, "text": "Protesters marched in Nairobi on Sunday.\n"
+                                                 "Russia attacked Ukraine.\n"}) + "\n")  # fmt: skip
+    code, out, _ = _run(capsys, "code", "--input", str(src))
+    assert code == 0
+    events = json.loads(out)["events"]
+    march = next(e for e in events if e["root"] == "14")
+    assert march["target_actor"] is None and march["target_text"] is None  # as in the table
+    assert all(not e["sentence"].endswith(("\n", " ")) for e in events) and len(events) >= 2

@@ -216,3 +216,17 @@ def test_demo_places_are_resolved_and_events_located(demo_run: Any) -> None:
         "on p.article_id = e.article_id and p.place_idx = e.location_place_idx",
     )[0]
     assert located > 0.9 * events and precise > 0.5 * events and linked == located
+
+
+def test_daily_summary_is_there_for_cli_users_and_matches_the_events(demo_run: Any) -> None:
+    settings, _, _ = demo_run
+    (summed, factual, articles, usable) = _rows(
+        settings.db_path,
+        "select (select sum(events) from daily_summary), "
+        "(select count(*) from factual_events where coalesce(event_date, "
+        "cast(published_at as date)) is not null), "
+        "(select sum(articles) from daily_summary), "
+        "(select count(*) from articles where status = 'ok' and duplicate_of is null "
+        "and published_at is not null)",
+    )[0]
+    assert summed == factual > 0 and articles == usable > 0

@@ -42,6 +42,7 @@ create or replace view actor_pairs as
 select
     source_country,
     target_country,
+    source_country = target_country as domestic,  -- true: within one country (COD COD)
     count(*) as events,
     round(avg(goldstein), 2) as mean_goldstein,
     count(*) filter (where quad_class in (3, 4)) as conflict_events,
@@ -80,7 +81,9 @@ with attempts as (
         regexp_extract(url, '^[a-z]+://([^/]+)', 1) as host,
         fetched_at,
         status,
-        (error is null and status is not null and status < 400) as ok
+        -- A robots.txt answered 4xx is a valid "no rules" (RFC 9309), not a failure.
+        (error is null and status is not null
+         and (status < 400 or (kind = 'robots' and status < 500))) as ok
     from fetch_log
 ),
 last_ok as (
