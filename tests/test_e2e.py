@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +232,17 @@ def test_daily_summary_is_there_for_cli_users_and_matches_the_events(demo_run: A
         "and published_at is not null)",
     )[0]
     assert summed == factual > 0 and articles == usable > 0
+
+
+def test_the_readme_duckdb_shell_command_works(demo_run: Any) -> None:
+    """README: `duckdb -readonly data/news.duckdb`. The shell is installed into .venv, the
+    same version as the library."""
+    settings, _, counts = demo_run
+    shell = Path(sys.executable).parent / "duckdb"
+    assert shell.is_file(), "duckdb-cli is not installed in the venv (requirements.txt)"
+    out = subprocess.run(
+        [str(shell), "-readonly", str(settings.db_path), "-csv", "-c",
+         "select count(*) from articles; select version()"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.split()  # fmt: skip
+    assert str(counts["articles"]) in out and f"v{duckdb.__version__}" in out
