@@ -38,7 +38,8 @@ class Settings:
     backoff_base_s: float = 0.5  # exponential backoff: up to base * 2**attempt, jittered
     retry_after_cap_s: float = 120.0  # a longer Retry-After skips the host for the run
     respect_robots: bool = True
-    # Exact host:port exceptions to the private-address guard, e.g. "127.0.0.1:8765".
+    # Exceptions to the private-address guard: "127.0.0.1:8765", "127.0.0.1" (every
+    # port), "localhost:8765", "[::1]:8765" or "::1" (pipeline.fetch.AllowList).
     allow_private_hosts: tuple[str, ...] = ()
     min_words: int = 80  # bodies shorter than this are kept with status too_short
     max_html_bytes: int = 2_000_000  # pages larger than this are not given to trafilatura
@@ -82,6 +83,20 @@ _ENV = {
 }
 
 
+class _BadEntry(Exception):
+    """An allow_private_hosts entry that does not parse (not a ValueError, so that
+    _coerce passes its message on rather than a generic one)."""
+
+
+def _check_allow(entries: tuple[str, ...]) -> None:
+    from pipeline.fetch import AllowList  # here: pipeline.fetch imports this module
+
+    try:
+        AllowList(entries)
+    except ValueError as exc:
+        raise _BadEntry(str(exc)) from exc
+
+
 def _coerce(name: str, value: Any) -> Any:
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     if name not in fields:
@@ -101,10 +116,15 @@ def _coerce(name: str, value: Any) -> Any:
             return Path(str(value))
         if kind is tuple:
             items = value.split(",") if isinstance(value, str) else list(value)
-            return tuple(str(v).strip() for v in items if str(v).strip())
+            entries = tuple(str(v).strip() for v in items if str(v).strip())
+            if name == "allow_private_hosts":
+                _check_allow(entries)
+            return entries
         if kind is int and isinstance(value, bool | float):
             raise ValueError(value)
         result = kind(value)
+    except _BadEntry as exc:
+        raise ConfigError(f"setting {name}: {exc}") from exc
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}: expected {kind.__name__}, got {value!r}") from exc
     if isinstance(result, float) and not math.isfinite(result):

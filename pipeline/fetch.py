@@ -111,23 +111,91 @@ def _hostport(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def check_destination(
-    host: str, port: int, addresses: Sequence[str], allow: Iterable[str] = ()
-) -> str | None:
-    """None if every resolved address may be contacted, else why not.
+def _norm_host(host: str) -> str:
+    host = host.strip().strip("[]").lower()
+    try:
+        return str(ipaddress.ip_address(host))  # "0:0:0:0:0:0:0:1" and "::1" are one host
+    except ValueError:
+        return host
 
-    `allow` holds exact host:port exceptions, by name or by address."""
-    allowed = set(allow)
+
+# "localhost" in an allow entry stands for the addresses it resolves to here.
+_LOCALHOST = ("localhost", "127.0.0.1", "::1")
+
+
+class AllowList:
+    """Exceptions to the private-address guard, as users write them: "127.0.0.1:8765"
+    (that host and port), "127.0.0.1" (every port), "localhost:8765" (the loopback
+    addresses on that port), "[::1]:8765" and "::1" (IPv6 literals). Each entry matches
+    by host name or by resolved address. `used` records which entries matched."""
+
+    def __init__(self, entries: Iterable[str] = ()) -> None:
+        self.entries: dict[str, list[tuple[str, int | None]]] = {}
+        self.used: set[str] = set()
+        for entry in entries:
+            if entry.strip():  # an empty entry (a trailing comma) allows nothing
+                self.entries[entry] = self._parse(entry)
+
+    @staticmethod
+    def _parse(entry: str) -> list[tuple[str, int | None]]:
+        text = entry.strip()
+        host, port = text, None
+        if text.startswith("["):  # [::1]:8765 or [::1]
+            inside, _, rest = text[1:].partition("]")
+            host, port_text = inside, rest.removeprefix(":")
+            port = _port(entry, port_text) if port_text else None
+        elif text.count(":") == 1:  # host:port
+            host, port_text = text.split(":")
+            port = _port(entry, port_text)
+        elif text.count(":") > 1:  # a bare IPv6 literal
+            host = text
+        if not host or " " in host or "/" in host:
+            raise ValueError(f"allow_private_hosts entry {entry!r}: expected HOST, HOST:PORT "
+                             "or [IPV6]:PORT")  # fmt: skip
+        host = _norm_host(host)
+        hosts = _LOCALHOST if host == "localhost" else (host,)
+        return [(h, port) for h in hosts]
+
+    def allows(self, host: str, port: int) -> bool:
+        key = _norm_host(host)
+        for entry, pairs in self.entries.items():
+            if any(h == key and p in (None, port) for h, p in pairs):
+                self.used.add(entry)
+                return True
+        return False
+
+    def unused(self) -> list[str]:
+        return [e for e in self.entries if e not in self.used]
+
+
+def _port(entry: str, text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"allow_private_hosts entry {entry!r}: {text!r} is not a port")
+    return int(text)
+
+
+def check_destination(
+    host: str, port: int, addresses: Sequence[str], allow: AllowList | Iterable[str] = ()
+) -> str | None:
+    """None if every resolved address may be contacted, else why not, and what setting
+    would allow it.
+
+    `allow` holds the exceptions (AllowList), by name or by address."""
+    allowed = allow if isinstance(allow, AllowList) else AllowList(allow)
     if not addresses:
         return f"{host} did not resolve"
-    if _hostport(host, port) in allowed:
+    if allowed.allows(host, port):
         return None
     for address in addresses:
-        if _hostport(address, port) in allowed:
+        if allowed.allows(address, port):
             continue
         reason = blocked_reason(address)
         if reason:
-            return f"{host} resolves to {address} ({reason}); refused"
+            return (
+                f"{host} resolves to {address} ({reason}); refused. If you trust it, allow "
+                f"it: NEWS_ALLOW_PRIVATE_HOSTS={_hostport(_norm_host(host), port)} (or "
+                "allow_private_hosts in the settings file; HOST alone allows every port)"
+            )
     return None
 
 
@@ -298,7 +366,7 @@ class Fetcher:
         self.settings = settings
         self.client = client
         self.resolver = resolver or resolve
-        self.allow = frozenset(settings.allow_private_hosts)
+        self.allow = AllowList(settings.allow_private_hosts)
         self.global_sem = asyncio.Semaphore(settings.concurrency)
         self.hosts: dict[str, _Host] = {}
         self.robots: dict[str, Protego | bool] = {}

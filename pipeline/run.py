@@ -233,6 +233,12 @@ async def _ingest(
             entries = new
         pages = await asyncio.gather(*(fetcher.get(e.link, "article") for e in entries))
         robots = list(fetcher.robots_pages)
+    for unused in fetcher.allow.unused():
+        log.warning(
+            "allow_private_hosts entry %r matched no request in this run: check the host "
+            "and port (HOST alone allows every port; localhost:PORT allows 127.0.0.1 and "
+            "::1 on that port)", unused,
+        )  # fmt: skip
     out = Ingested(health=health, logs=logs)
     out.logs.extend(_log_row(p, "", "robots") for p in robots)
     out.responses.extend(("robots", None, p) for p in robots)

@@ -208,3 +208,13 @@ def test_the_event_coder_is_a_setting_with_a_clear_error(monkeypatch: pytest.Mon
     monkeypatch.setenv("NEWS_CODER", "rules")
     monkeypatch.setenv("NEWS_PETRARCH_VOCABULARY", "false")
     assert load_settings(None).petrarch_vocabulary is False
+
+
+def test_allow_private_hosts_entries_are_checked_when_settings_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEWS_ALLOW_PRIVATE_HOSTS", "127.0.0.1, localhost:8765,[::1]:9000")
+    assert load_settings().allow_private_hosts == ("127.0.0.1", "localhost:8765", "[::1]:9000")
+    monkeypatch.setenv("NEWS_ALLOW_PRIVATE_HOSTS", "127.0.0.1:http")
+    with pytest.raises(ConfigError, match="'http' is not a port"):
+        load_settings()

@@ -31,6 +31,7 @@ from werkzeug import Response
 from pipeline.config import Settings
 from pipeline.extract import decode_html
 from pipeline.fetch import (
+    AllowList,
     Fetcher,
     backoff_delay,
     blocked_reason,
@@ -40,7 +41,8 @@ from pipeline.fetch import (
     resolve,
     sniff_binary,
 )
-from pipeline.records import Page
+from pipeline.records import Feed, Page, RunStats
+from pipeline.run import ingest
 from tests.test_fetch import _allow
 
 SETTINGS = replace(
@@ -218,6 +220,29 @@ def test_check_destination_allows_exact_host_port_by_name_or_address() -> None:
     assert check_destination("::1", 9000, ["::1"], ["::1:9000"]) is not None
 
 
+def test_allow_entries_as_users_write_them() -> None:
+    """A bare host allows every port; localhost:PORT the loopback addresses on that port;
+    IPv6 literals bare or bracketed. Decided without opening a socket."""
+    assert check_destination("127.0.0.1", 1234, ["127.0.0.1"], ["127.0.0.1"]) is None
+    assert check_destination("127.0.0.1", 1, ["127.0.0.1"], ["127.0.0.1"]) is None
+    assert check_destination("127.0.0.2", 1, ["127.0.0.2"], ["127.0.0.1"]) is not None
+    assert check_destination("127.0.0.1", 8765, ["127.0.0.1"], ["localhost:8765"]) is None
+    assert check_destination("::1", 8765, ["::1"], ["localhost:8765"]) is None
+    assert check_destination("127.0.0.1", 8766, ["127.0.0.1"], ["localhost:8765"]) is not None
+    assert check_destination("::1", 9, ["::1"], ["::1"]) is None  # bare IPv6: every port
+    assert check_destination("::1", 9, ["0:0:0:0:0:0:0:1"], ["[::1]:9"]) is None
+    assert check_destination("news.test", 80, ["10.1.2.3"], ["NEWS.test"]) is None
+
+
+def test_allow_list_records_what_matched_and_rejects_nonsense() -> None:
+    allow = AllowList(["127.0.0.1:8765", "localhost:9999"])
+    assert check_destination("127.0.0.1", 8765, ["127.0.0.1"], allow) is None
+    assert allow.unused() == ["localhost:9999"]
+    for bad in ("127.0.0.1:http", "127.0.0.1:70000", "[::1]:x", "a b:80", "10.0.0.0/8"):
+        with pytest.raises(ValueError, match="allow_private_hosts entry"):
+            AllowList([bad])
+
+
 def test_check_destination_checks_every_address() -> None:
     assert check_destination("news.test", 80, ["93.184.216.34"]) is None
     reason = check_destination("news.test", 80, ["93.184.216.34", "169.254.169.254"])
@@ -373,6 +398,8 @@ def test_loopback_server_not_on_the_allowlist_is_blocked(
     page = asyncio.run(_get(_base(httpserver) + "/page", settings))
     assert page.error_class == "BlockedAddress"
     assert page.error is not None and "127.0.0.1" in page.error and "loopback" in page.error
+    # the refusal names the setting that would allow it, for this host and port
+    assert f"NEWS_ALLOW_PRIVATE_HOSTS=127.0.0.1:{httpserver.port}" in page.error
     assert page.body == b""
     assert httpserver.log == []
 
@@ -828,3 +855,18 @@ def test_a_6to4_address_embedding_a_public_ipv4_is_judged_by_it() -> None:
     assert blocked_reason("2002:808:808::1") is None or "embedding" not in (
         blocked_reason("2002:808:808::1") or ""
     )
+
+
+def test_an_allow_entry_that_matched_nothing_is_warned_about(
+    httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        "<rss><channel><title>t</title></channel></rss>", content_type="application/rss+xml"
+    )
+    used, unused = f"127.0.0.1:{httpserver.port}", "localhost:1"
+    settings = replace(SETTINGS, allow_private_hosts=(used, unused), respect_robots=False)
+    feed = Feed(name="f", url=f"http://127.0.0.1:{httpserver.port}/feed.xml")
+    with caplog.at_level("WARNING", logger="pipeline.run"):
+        ingest([feed], settings, {}, RunStats())
+    warned = [r.getMessage() for r in caplog.records if "matched no request" in r.getMessage()]
+    assert len(warned) == 1 and repr(unused) in warned[0] and used not in warned[0]
