@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import mimetypes
 import threading
 from collections.abc import Iterator
@@ -55,6 +56,18 @@ class CorpusServer:
             allow_private_hosts=(*settings.allow_private_hosts, self.hostport),
             per_host_delay_s=0.0,
         )
+
+    def expected_failures(self) -> dict[str, str]:
+        """Article slugs the corpus makes fail on purpose, and how: the demo shows that a
+        404 and a consent wall are recorded, not lost (samples/demo/README.md)."""
+        how = {"missing": "a 404 on purpose", "consent_wall": "a consent wall on purpose"}
+        out = {}
+        for line in (self.corpus / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                if record.get("kind") in how:
+                    out[record["slug"]] = how[record["kind"]]
+        return out
 
     def feeds(self) -> list[Feed]:
         text = (self.corpus / "feeds.yaml").read_text(encoding="utf-8")

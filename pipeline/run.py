@@ -454,8 +454,10 @@ def _prepare(settings: Settings) -> Known:
             return Known(known_articles(con), known_hashes(con), feed_validators(con), earlier)
         finally:
             con.close()
-    except DatabaseLocked as exc:
-        log.warning("database locked; fetching everything and spooling the batch: %s", exc)
+    except DatabaseLocked:
+        # Said once, here; the reason itself is printed once, if the load is locked too.
+        log.warning("the database is busy at the start of the pass: fetching as if nothing "
+                    "were stored (the load upserts, so nothing is duplicated)")  # fmt: skip
         return Known()
 
 

@@ -139,6 +139,10 @@ def test_demo_twice_keeps_the_counts_and_prints_a_summary(
     first = store.table_counts(con)
     con.close()
     assert f"Places:          {first['places']} mentions" in out
+    # the corpus's 404 and consent wall are there on purpose, and the summary says so
+    assert "ok but for the demo's expected failures" in out and "partial" not in out
+    assert "2 expected failure(s)" in out and "a 404 on purpose" in out
+    assert "a consent wall on purpose" in out and "  ! " not in out
     assert f"Events located:  {first['events']} of {first['events']}" in out
     assert first["articles"] >= 34 and first["entities"] >= 300 and first["events"] >= 20
     code, out, _ = _run(capsys, "demo", "--db", db, "--port", port)
@@ -289,3 +293,35 @@ def test_code_json_says_null_for_no_target_and_sentences_have_no_newline(
     march = next(e for e in events if e["root"] == "14")
     assert march["target_actor"] is None and march["target_text"] is None  # as in the table
     assert all(not e["sentence"].endswith(("\n", " ")) for e in events) and len(events) >= 2
+
+
+def test_run_prints_the_summary_and_a_locked_database_is_said_once(
+    tmp_path: Path, capsys: Any, nlp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.demo import serve_corpus
+    from tests.test_store import _hold_lock
+
+    db = tmp_path / "n.duckdb"
+    with serve_corpus() as server:
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text((server.corpus / "feeds.yaml").read_text().replace(
+            "{{BASE_URL}}", server.base_url))  # fmt: skip
+        monkeypatch.setenv("NEWS_ALLOW_PRIVATE_HOSTS", server.hostport)
+        monkeypatch.setenv("NEWS_PER_HOST_DELAY", "0")
+        code, out, err = _run(capsys, "run", "--feeds", str(feeds), "--db", str(db))
+        assert code == 0
+        for heading in ("Articles loaded:", "Events located:", "Database:", "newsevents query"):
+            assert heading in out
+        store.connect(db).close()
+        analyst = _hold_lock(db)
+        try:
+            monkeypatch.setenv("NEWS_LOCK_TIMEOUT", "0.3")
+            code, out, err = _run(capsys, "run", "--feeds", str(feeds), "--db", str(db),
+                                  "--refetch")  # fmt: skip
+        finally:
+            analyst.communicate("")
+    assert code == 3
+    assert out.startswith("run ") and "NOT LOADED" in out.splitlines()[0]
+    assert "partial" not in out.splitlines()[0]
+    both = out + err
+    assert both.count("close other sessions") == 1 and err.count("NOT LOADED:") == 1
