@@ -41,7 +41,7 @@ class Settings:
     # Exceptions to the private-address guard: "127.0.0.1:8765", "127.0.0.1" (every
     # port), "localhost:8765", "[::1]:8765" or "::1" (pipeline.fetch.AllowList).
     allow_private_hosts: tuple[str, ...] = ()
-    min_words: int = 80  # bodies shorter than this are kept with status too_short
+    min_words: int = 80  # a shorter body is too_short if it reads as a stub (extract.stub_reason)
     max_html_bytes: int = 2_000_000  # pages larger than this are not given to trafilatura
     extract_timeout_s: float = 20.0  # per-page limit on trafilatura (0: no limit, in-process)
     nlp_batch_size: int = 32

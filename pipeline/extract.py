@@ -176,6 +176,47 @@ def run_extraction(html: str, timeout_s: float) -> dict[str, Any] | None:
         raise ExtractionTimeout from exc
 
 
+# Phrases of consent walls, paywalls and log-in pages, not of news.
+_BOILERPLATE = re.compile(
+    r"\b(?:accept (?:all |our )?cookies|cookie (?:policy|settings|preferences)|"
+    r"use (?:of )?cookies|(?:accept|agree) to continue|"
+    r"(?:manage|privacy) (?:preferences|settings|choices)|consent|"
+    r"subscribe (?:now |today )?to (?:continue|read)|subscribers? only|"
+    r"sign (?:in|up) to (?:continue|read)|log in to (?:continue|read)|"
+    r"enable javascript|javascript (?:is )?(?:disabled|required)|ad ?blocker|"
+    r"you have reached (?:your|the) (?:limit|maximum)|free articles? (?:left|remaining)|"
+    r"page (?:not found|cannot be found)|has been removed)\b",
+    re.I,
+)
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]?(?:\s|$)")
+_ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a>", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+STUB_FLOOR = 25  # a body this short is a stub whatever it says
+
+
+def stub_reason(body: str, summary: str | None, html: str) -> str | None:
+    """Why a body under min_words is a consent wall or a stub, not a short article; None
+    when it reads as news: no boilerplate, at least two sentences, not mostly links, more
+    than the feed's summary."""
+    words = len(body.split())
+    found = _BOILERPLATE.search(body)
+    if found:
+        return f"consent wall or stub ({found.group(0).lower()!r})"
+    if words < STUB_FLOOR:
+        return f"stub (under {STUB_FLOOR} words)"
+    if len(_SENTENCE_END.findall(body)) < 2:
+        return "stub (fewer than two sentences)"
+    linked = sum(len(_TAG.sub(" ", a).split()) for a in _ANCHOR.findall(html))
+    page = len(_TAG.sub(" ", html).split())
+    if page and linked / page > 0.5:
+        return f"stub (mostly links: {linked} of {page} words)"
+    if summary:
+        said = " ".join(summary.split()).lower()
+        if said and " ".join(body.split()).lower() in said:
+            return "stub (only the feed's summary)"
+    return None
+
+
 def extract_article(
     page: Page,
     entry: FeedEntry,
@@ -235,7 +276,11 @@ def extract_article(
     if words == 0:
         status, detail = "empty", "no article text found on the page"
     elif words < min_words:
-        status, detail = "too_short", f"{words} words < {min_words} (consent wall or stub?)"
+        why = stub_reason(body, entry.summary, html)
+        if why:
+            status, detail = "too_short", f"{words} words < {min_words}: {why}"
+        else:
+            detail = f"short ({words} words < {min_words}) but reads as news"
     canonical = page_canonical(html, page.final_url)
     if canonical and canonical != entry.url:
         detail = (detail + "; " if detail else "") + f"page canonical: {canonical}"

@@ -213,7 +213,7 @@ def test_consent_wall_is_too_short() -> None:
     article = extract_article(_fixture("consent.html"), ENTRY, min_words=80)
     assert article.status == "too_short"
     assert article.status_detail is not None
-    assert f"{article.word_count} words < 80" in article.status_detail
+    assert f"{article.word_count} words < 80: consent wall or stub" in article.status_detail
     assert 0 < article.word_count < 30
     assert article.body  # kept, so analysts can see what the wall said
 
@@ -286,3 +286,52 @@ def test_hostile_html_does_not_raise(body: bytes) -> None:
     article = extract_article(_page(body, "text/html"), ENTRY)
     assert article.status in {"ok", "too_short", "empty", "extract_failed"}
     assert article.article_id == article_id(ENTRY.url)
+
+
+BRIEF = (
+    "SPRINGFIELD, Ill. (AP) — Illinois lawmakers on Thursday approved a $1.2 billion "
+    "plan to repair bridges along Interstate 55, sending the measure to Gov. JB Pritzker, "
+    "who has said he will sign it. The vote in the state Senate was 41-15. Work on the "
+    "first six bridges, between Springfield and Bloomington, is expected to begin next "
+    "spring and last three years, transportation officials said."
+)
+
+
+def _short_page(paragraphs: list[str], links: int = 0) -> Page:
+    nav = "".join(f'<li><a href="/s{i}">Section number {i} of the site</a></li>'
+                  for i in range(links))  # fmt: skip
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    html = (f"<html><head><title>Bridge plan</title></head><body><nav><ul>{nav}</ul></nav>"
+            f"<article><h1>Bridge plan</h1>{body}</article></body></html>")  # fmt: skip
+    return _page(html.encode())
+
+
+def test_a_short_clean_news_brief_is_ok_not_too_short() -> None:
+    article = extract_article(_short_page([BRIEF]), ENTRY, min_words=80)
+    assert 50 < article.word_count < 80
+    assert article.status == "ok"
+    assert article.status_detail is not None and "reads as news" in article.status_detail
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "links", "summary", "why"),
+    [
+        (["Before you continue, please accept our cookies. We use them to show you news. "
+          "You can change your privacy settings at any time on this page of ours."],
+         0, None, "consent wall or stub"),
+        (["Subscribe now to continue reading this story about the bridges of Illinois. "
+          "Subscribers get unlimited access to every article we publish."],
+         0, None, "consent wall or stub"),
+        (["Illinois lawmakers approved a bridge repair plan on Thursday."], 0, None,
+         "under 25 words"),
+        ([BRIEF], 60, None, "mostly links"),
+        ([BRIEF], 0, BRIEF + " More to come.", "only the feed's summary"),
+    ],
+)  # fmt: skip
+def test_stubs_and_walls_under_min_words_are_too_short(
+    paragraphs: list[str], links: int, summary: str | None, why: str
+) -> None:
+    entry = replace(ENTRY, summary=summary)
+    article = extract_article(_short_page(paragraphs, links), entry, min_words=80)
+    assert article.status == "too_short", article.status_detail
+    assert article.status_detail is not None and why in article.status_detail
