@@ -38,7 +38,8 @@ def main(target: str = ".env") -> int:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     print(f"wrote {target} with fresh secrets. Set NEWS_USER_AGENT in it to your contact.")
-    print(f"The UI login: admin / {values['AIRFLOW_ADMIN_PASSWORD']} (also in {target}).")
+    # The password goes to the file only (mode 600), never to the terminal or its scrollback.
+    print(f"The UI login is admin; its password is AIRFLOW_ADMIN_PASSWORD in {target}.")
     return 0
 
 
