@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 UV_VERSION := 0.13.9
 
-LINT_PATHS := pipeline tests $(wildcard dags bench tools samples/demo/build.py)
+LINT_PATHS := pipeline tests $(wildcard dags bench tools samples/demo/build.py config/airflow/*.py)
 
 .DEFAULT_GOAL := test
-.PHONY: setup demo test lint unit format lock bench clean airflow compose-env petrarch-data gazetteer
+.PHONY: setup demo test lint unit format lock bench clean airflow compose-env petrarch-data gazetteer airflow-stop
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,8 +48,9 @@ bench: setup
 clean:
 	rm -rf $(VENV) data/news.duckdb data/news.duckdb.wal data/spool .pytest_cache .mypy_cache .ruff_cache
 
-# Airflow standalone (api-server, scheduler, dag-processor, triggerer; SQLite) with the
-# project's settings from config/airflow/env.sh; its state lives in airflow_home/.
+# A development Airflow (api-server, scheduler, dag-processor, triggerer; SQLite;
+# LocalExecutor) with the project's settings from config/airflow/env.sh, run by
+# config/airflow/standalone.py so that it stops cleanly; its state lives in airflow_home/.
 airflow: setup
 	@. ./config/airflow/env.sh && \
 	airflow db migrate >/dev/null && \
@@ -57,12 +58,18 @@ airflow: setup
 		"DuckDB allows one writer: every task that writes the database takes this slot" \
 		>/dev/null && \
 	echo "" && \
-	echo "Airflow UI: $$AIRFLOW__API__BASE_URL (ready in about 30 s; Ctrl-C stops it)" && \
+	echo "Airflow UI: $$AIRFLOW__API__BASE_URL (ready in about 30 s; Ctrl-C or" && \
+	echo "  make airflow-stop stops every process of it)" && \
 	echo "Log in as admin. The password is printed below on first start, and kept in" && \
 	echo "  $$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" && \
 	echo "DAGs: $$AIRFLOW__CORE__DAGS_FOLDER. Database: $$NEWS_DB. Feeds: $$NEWS_FEEDS" && \
 	echo "" && \
-	exec airflow standalone
+	exec $(BIN)/python config/airflow/standalone.py
+
+# Stop the Airflow that `make airflow` started (from another shell): its whole process
+# group, workers included.
+airflow-stop:
+	@. ./config/airflow/env.sh && $(BIN)/python config/airflow/standalone.py --stop
 
 # .env for docker-compose.yml, with fresh random secrets (never overwrites an existing one).
 compose-env:

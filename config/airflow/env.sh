@@ -1,6 +1,6 @@
-# Environment for a development Airflow (airflow standalone) on this checkout.
+# Environment for a development Airflow on this checkout.
 #
-#   make airflow                      # sources this file, then starts airflow standalone
+#   make airflow                      # sources this file, then config/airflow/standalone.py
 #   . config/airflow/env.sh           # from the repository root, in another shell: then
 #   airflow dags list                 # the airflow CLI talks to the same instance
 #
@@ -24,7 +24,8 @@ export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-8}"
 # Pick up edits to dags/ within seconds (the default is 300 s).
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-5}"
-# Loopback only. Moving the port also needs the base URL (the task API is found from it).
+# Loopback only (the UI; standalone.py turns the log servers off). Moving the port also
+# needs the base URL (the task API is found from it).
 export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-127.0.0.1}"
 export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
 export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://$AIRFLOW__API__HOST:$AIRFLOW__API__PORT}"
@@ -42,7 +43,7 @@ export AIRFLOW__API_AUTH__JWT_SECRET="${AIRFLOW__API_AUTH__JWT_SECRET:-$(cat "$A
 export NEWS_DB="${NEWS_DB:-$NEWSEVENTS_ROOT/data/news.duckdb}"
 export NEWS_FEEDS="${NEWS_FEEDS:-$NEWSEVENTS_ROOT/config/feeds.yaml}"
 
-# standalone starts its components as `airflow ...`: they must be on PATH.
+# standalone.py starts the components as `airflow ...`: they must be on PATH.
 case ":$PATH:" in
     *":$NEWSEVENTS_ROOT/.venv/bin:"*) ;;
     *) export PATH="$NEWSEVENTS_ROOT/.venv/bin:$PATH" ;;
