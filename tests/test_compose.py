@@ -180,3 +180,16 @@ def test_airflow_cli_does_not_warn_about_graphviz() -> None:
         capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0 and "graphviz" not in done.stderr
+
+
+def test_the_compose_auth_manager_is_pinned_in_requirements(services: dict[str, Any]) -> None:
+    """The stack's auth manager comes from the FAB provider in the base image; it is pinned
+    in requirements.txt, so that installing them into the image cannot change it."""
+    manager = next(
+        s["environment"]["AIRFLOW__CORE__AUTH_MANAGER"] for s in services.values()
+        if "AIRFLOW__CORE__AUTH_MANAGER" in (s.get("environment") or {})
+    )  # fmt: skip
+    assert manager.startswith("airflow.providers.fab.")
+    pins = (Path(__file__).resolve().parent.parent / "requirements.txt").read_text()
+    assert re.search(r"^apache-airflow-providers-fab==\d+\.\d+\.\d+$", pins, re.M)
+    assert re.search(r"^flask-appbuilder==\d", pins, re.M)
