@@ -37,13 +37,12 @@ import io
 import json
 import re
 import tarfile
-import unicodedata
 import zipfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from pipeline.geo.gazetteer import spelling_key
+from pipeline.geo.gazetteer import ascii_fold, spelling_key
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "pipeline" / "data" / "gazetteer" / "gazetteer.tsv.gz"
@@ -64,10 +63,6 @@ _LATIN = re.compile(r"^[^\W\d_][\w .'’-]{0,48}$")
 # smaller places keep their own name and its ASCII form only: their alternates are mostly
 # former names that are other places' names now ("Middletown" for Athens, Ohio).
 ALTERNATES_FROM = 15_000
-
-
-def ascii_fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def latin_names(names: list[str], own: str) -> list[str]:

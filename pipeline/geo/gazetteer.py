@@ -69,15 +69,18 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
+def ascii_fold(text: str) -> str:
+    """Accents off ("Köln" -> "Koln"); letters without an ASCII form stay as they are."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def name_key(text: str) -> str:
     """The form names are looked up by: ASCII, lower case, without "the", periods,
     commas and apostrophes, hyphens as spaces ("the U.S." -> "us", "Nagorno-Karabakh" ->
     "nagorno karabakh", "Khar'kov" -> "kharkov"). Every name in the gazetteer goes
     through it at load, so each step runs only when it has something to do."""
     if not text.isascii():
-        text = "".join(
-            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-        )
+        text = ascii_fold(text)
     text = text.lower()
     if "." in text or "," in text or "'" in text or "’" in text or "`" in text:
         text = _NOT_NAME.sub("", text)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -83,8 +84,8 @@ _PAIR = re.compile(r",\s*(?P<region>(?:[A-Z][\w'’.\-]*\.?)(?:\s+[A-Z][\w'’.\
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _TRAIL = " ,;:\"“”'‘’()[]"
 NEAR_KM = 150.0
-# Hand-written regions and seas have no population; they are chosen for being well
-# known, so they rank as a large city would ("the Red Sea", not Egypt's Red Sea province).
+# Hand-written regions and seas, and continents, have no population; they are well known,
+# so they rank as a large city would ("the Red Sea", not Egypt's Red Sea province).
 _FEATURE_WEIGHT = 6.0  # log10 of a pseudo-population of 1,000,000
 
 
@@ -105,6 +106,7 @@ class _Mention:
     confidence: float = 0.0
     reason: str = ""
     spelled: bool = False  # found by transliteration, not by name
+    looked_up: bool = False  # candidates read from the gazetteer (maybe none)
 
 
 _TITLES = frozenset({"president", "minister", "gov", "governor", "sen", "senator", "rep", "mr",
@@ -137,6 +139,10 @@ def demonyms() -> dict[str, str]:
             if word:
                 out[word.lower()] = row["iso3"]
     return out
+
+
+def _unresolved(m: _Mention, reason: str) -> None:
+    m.chosen, m.method, m.confidence, m.reason = None, "", 0.0, reason
 
 
 def _locative(tok: Any, depth: int = 0) -> bool:
@@ -191,6 +197,7 @@ class Geoparser:
         if not cands:
             cands = self.gaz.by_spelling(m.key)
             m.spelled = bool(cands)
+        m.looked_up = True
         if m.hint:
             wanted = {
                 "admin": {"ADM1", "ADM2"}, "admin2": {"ADM2"},
@@ -206,14 +213,7 @@ class Geoparser:
         sent_starts = [s.start_char for s in doc.sents]
 
         def sentence_of(char: int) -> int:
-            lo, hi = 0, len(sent_starts)
-            while lo + 1 < hi:
-                mid = (lo + hi) // 2
-                if sent_starts[mid] <= char:
-                    lo = mid
-                else:
-                    hi = mid
-            return lo
+            return max(0, bisect_right(sent_starts, char) - 1)
 
         out: list[_Mention] = []
         found = dateline(text)
@@ -230,9 +230,9 @@ class Geoparser:
                     region = _Mention(found.region, name_key(found.region), "DATELINE",
                                       rstart, rstart + len(found.region), 0)  # fmt: skip
                     region.pair_of = 0
-                    state = self.gaz.admin1.get(("USA", found.region))
-                    if len(found.region) == 2 and state is not None:  # "LONG BEACH, CA"
-                        region.candidates = [(self.gaz.entry(state), False)]
+                    state = self._postal_state(found.region)  # "LONG BEACH, CA"
+                    if state is not None:
+                        region.candidates = [(state, False)]
                     out.append(region)
                     covered.update(range(region.start, region.end))
         deferred = []
@@ -246,7 +246,7 @@ class Geoparser:
             raw = ent.text
             offset = ent.start_char
             # "Athens, Ga." tagged as one entity: two mentions, the city and its state.
-            parts = [p for p in re.split(r"(,\s*)", raw)]
+            parts = re.split(r"(,\s*)", raw)
             pieces: list[tuple[str, int]] = []
             pos = offset
             for p in parts:
@@ -292,17 +292,16 @@ class Geoparser:
                             covered.update(range(rstart, rstart + len(cand)))
                             out.append(region)
                             break
-                        if len(cand) == 2 and cand.isupper():  # "Springfield, IL"
-                            row = self.gaz.admin1.get(("USA", cand))
-                            if row is not None:
-                                region = _Mention(cand, cand, "GPE", pm.start("region"),
-                                                  pm.start("region") + 2,
-                                                  sentence_of(pm.start("region")))  # fmt: skip
-                                region.pair_of = len(out) - 1
-                                region.candidates = [(self.gaz.entry(row), False)]
-                                covered.update(range(region.start, region.end))
-                                out.append(region)
-                                break
+                        state = self._postal_state(cand)  # "Springfield, IL"
+                        if state is not None:
+                            region = _Mention(cand, cand, "GPE", pm.start("region"),
+                                              pm.start("region") + 2,
+                                              sentence_of(pm.start("region")))  # fmt: skip
+                            region.pair_of = len(out) - 1
+                            region.candidates = [(state, False)]
+                            covered.update(range(region.start, region.end))
+                            out.append(region)
+                            break
         taken = {i for m in out for i in range(m.start, m.end)}
         # Second chance, in the countries the article's places are in: a person, an
         # organisation or an untagged name that is a place there ("Saraqeb" in a story
@@ -356,6 +355,14 @@ class Geoparser:
             kept.append(m)
         return kept
 
+    def _postal_state(self, code: str) -> Entry | None:
+        """The US state a two-letter postal code names ("CA", "IL"): GeoNames' US admin1
+        codes are the postal codes."""
+        if len(code) != 2 or not code.isupper():
+            return None
+        row = self.gaz.admin1.get(("USA", code))
+        return None if row is None else self.gaz.entry(row)
+
     def _place_like(self, ent: Any) -> bool:
         if ent.label_ not in OTHER_LABELS:
             return False
@@ -380,7 +387,7 @@ class Geoparser:
         return _locative(ent.root)
 
     def _candidates_of(self, m: _Mention) -> list[tuple[Entry, bool]]:
-        if not m.candidates:
+        if not m.candidates and not m.looked_up:
             self._lookup(m)
         return m.candidates
 
@@ -421,8 +428,7 @@ class Geoparser:
         text = doc.text
         mentions = self._mentions(doc, text)
         for m in mentions:
-            if not m.candidates:
-                self._lookup(m)
+            self._candidates_of(m)
         # Pairs: the region of "City, Region" resolves first, and fences the city in.
         for m in mentions:
             if m.pair_of is None or not m.candidates:
@@ -430,8 +436,6 @@ class Geoparser:
             regions = [e for e, _ in m.candidates if e.feature_code in {"ADM1", "PCLI"}]
             if regions:
                 city = mentions[m.pair_of]
-                if not city.candidates:
-                    self._lookup(city)
                 # "Gori, Georgia": the Georgia that has a Gori; else the state
                 holds = [r for r in regions if any(
                     c.country == r.country and (r.feature_code == "PCLI" or c.admin1 == r.admin1)
@@ -441,7 +445,7 @@ class Geoparser:
                                key=lambda e: (e.feature_code == "ADM1", e.population))  # fmt: skip
                 m.method, m.confidence = "city_state", 0.95
                 mentions[m.pair_of].within.append(m.chosen)
-        countries = self._article_countries(doc, mentions, feed_country)
+        countries = self._article_countries(doc, mentions)
         dl_country, dl_admin1 = "", ("", "")
         for m in mentions:
             if m.label == "DATELINE" and m.pair_of is not None and m.chosen is not None:
@@ -496,9 +500,7 @@ class Geoparser:
         ordered = sorted(mentions, key=lambda m: m.start)
         return [self._row(article_id, i, m) for i, m in enumerate(ordered)]
 
-    def _article_countries(
-        self, doc: Any, mentions: list[_Mention], feed_country: str | None
-    ) -> dict[str, float]:
+    def _article_countries(self, doc: Any, mentions: list[_Mention]) -> dict[str, float]:
         """Each country's share of the article's country evidence: country names, places
         only one country has, and demonyms ("Ukrainian")."""
         counts: dict[str, float] = defaultdict(float)
@@ -532,7 +534,7 @@ class Geoparser:
     ) -> None:
         cands = m.candidates
         if not cands:
-            m.chosen, m.reason, m.method, m.confidence = None, "not_in_gazetteer", "", 0.0
+            _unresolved(m, "not_in_gazetteer")
             return
         if m.within:
             fenced = [
@@ -616,24 +618,21 @@ class Geoparser:
             second = scored[1][4]
             if (margin < 0.3 and second.country != entry.country
                     and distance_km(entry, second) > 161):  # fmt: skip
-                m.chosen, m.method, m.confidence = None, "", 0.0
-                m.reason = (
+                _unresolved(
+                    m,
                     f"ambiguous: {entry.name} ({entry.country}, {entry.population:,}) "
-                    f"or {second.name} ({second.country}, {second.population:,})"
+                    f"or {second.name} ({second.country}, {second.population:,})",
                 )
                 return
         if top[2] == 0 and entry.feature_class == "P" and entry.population < 5_000 and not final:
-            # Leave it to pass 2, which knows the neighbours.
-            m.chosen, m.method, m.confidence, m.reason = None, "", 0.0, "weak_match"
+            _unresolved(m, "weak_match")  # pass 2, which knows the neighbours, decides
             return
         if top[2] == 0 and entry.feature_class == "P" and entry.population < 5_000:
-            m.chosen, m.method, m.confidence = None, "", 0.0
-            m.reason = f"weak_match: only {entry.name} ({entry.country}, {entry.population:,})"
+            _unresolved(m, f"weak_match: only {entry.name} ({entry.country}, {entry.population:,})")
             return
         if m.spelled and top[2] == 0 and entry.feature_class == "P" and entry.population < 100_000:
             # a transliteration match needs the article's support, or a large place
-            m.chosen, m.method, m.confidence = None, "", 0.0
-            m.reason = f"weak_match: only spelled like {entry.name} ({entry.country})"
+            _unresolved(m, f"weak_match: only spelled like {entry.name} ({entry.country})")
             return
         if m.spelled and method in {"only", "population"}:
             method, confidence = "spelling", min(confidence, 0.7)
@@ -651,8 +650,6 @@ class Geoparser:
             score -= 0.7  # "Kiev", "Idlib", "New York": the city, unless told
         elif entry.feature_code == "ADM2" and m.hint not in {"admin", "admin2"}:
             score -= 1.5
-        elif entry.feature_code == "CONT":
-            score = 6.0
         if alt:
             score -= 1.0
         return score
