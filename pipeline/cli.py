@@ -118,7 +118,7 @@ def _print_run(
     surprising = [e for e, why in known if why is None]
     if not result.loaded:
         state = "NOT LOADED (the batch waits in the spool; see below)"
-    elif result.status == "partial" and not surprising:
+    elif expected and result.status == "partial" and not surprising:
         state = "ok but for the demo's expected failures"
     else:
         state = result.status

@@ -83,20 +83,6 @@ _ENV = {
 }
 
 
-class _BadEntry(Exception):
-    """An allow_private_hosts entry that does not parse (not a ValueError, so that
-    _coerce passes its message on rather than a generic one)."""
-
-
-def _check_allow(entries: tuple[str, ...]) -> None:
-    from pipeline.fetch import AllowList  # here: pipeline.fetch imports this module
-
-    try:
-        AllowList(entries)
-    except ValueError as exc:
-        raise _BadEntry(str(exc)) from exc
-
-
 def _coerce(name: str, value: Any) -> Any:
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     if name not in fields:
@@ -116,17 +102,20 @@ def _coerce(name: str, value: Any) -> Any:
             return Path(str(value))
         if kind is tuple:
             items = value.split(",") if isinstance(value, str) else list(value)
-            entries = tuple(str(v).strip() for v in items if str(v).strip())
-            if name == "allow_private_hosts":
-                _check_allow(entries)
-            return entries
-        if kind is int and isinstance(value, bool | float):
+            result = tuple(str(v).strip() for v in items if str(v).strip())
+        elif kind is int and isinstance(value, bool | float):
             raise ValueError(value)
-        result = kind(value)
-    except _BadEntry as exc:
-        raise ConfigError(f"setting {name}: {exc}") from exc
+        else:
+            result = kind(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name}: expected {kind.__name__}, got {value!r}") from exc
+    if name == "allow_private_hosts":
+        from pipeline.fetch import AllowList  # here: pipeline.fetch imports this module
+
+        try:
+            AllowList(result)
+        except ValueError as exc:
+            raise ConfigError(f"setting {name}: {exc}") from exc
     if isinstance(result, float) and not math.isfinite(result):
         raise ConfigError(f"setting {name}: must be a finite number, got {value!r}")
     if isinstance(result, int | float) and (result < 0 or (result == 0 and name not in _ZERO_OK)):
