@@ -43,13 +43,20 @@ def pid_file() -> Path:
 
 
 def _alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Whether a process of the group still runs. A zombie does not count: it is dead,
+    holds no port, and waits only for its parent (or init) to reap it."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")"
+        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
 
 
 def stop_group(pgid: int, grace_s: float = GRACE_S) -> bool:
@@ -68,6 +75,11 @@ def stop_group(pgid: int, grace_s: float = GRACE_S) -> bool:
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         return False
+    # SIGKILL is delivered at once, but a process takes a moment to die: "stopped" means
+    # that nothing of the group runs any more.
+    deadline = time.monotonic() + 10
+    while _alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
     return True
 
 
