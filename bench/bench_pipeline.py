@@ -28,7 +28,7 @@ from pipeline.config import load_settings  # noqa: E402
 from pipeline.demo import serve_corpus  # noqa: E402
 from pipeline.geo.geoparse import Geoparser  # noqa: E402
 from pipeline.run import run_pass  # noqa: E402
-from pipeline.store import connect  # noqa: E402
+from pipeline.store import open_store  # noqa: E402
 from pipeline.tag import load_nlp  # noqa: E402
 
 
@@ -54,14 +54,12 @@ def main() -> None:
             total = time.perf_counter() - t0
             passes.append({**result.stats.seconds, "total": total})
             articles = result.stats.articles_fetched
-        con = connect(settings.db_path, read_only=True)
         bodies = [
             r[0]
-            for r in con.execute(
+            for r in open_store(settings).query(
                 "select body from articles where status = 'ok' order by article_id"
-            ).fetchall()
+            )[1]
         ]
-        con.close()
 
     # Coder and geoparser overhead: CPU time of the parse versus CPU time of geoparsing
     # and coding the parsed docs (geoparsing first, as the tag stage does).

@@ -13,6 +13,10 @@ Tasks:
 - `check_data_quality` runs every query in `sql/checks/` on a read-only connection; each
   must return zero rows. A failing check fails the task at once, without retries (they
   would find the same rows), and the task log lists the offending rows.
+- `maintain_store` keeps a DuckLake store healthy: it merges small Parquet files, expires
+  snapshots older than `NEWS_LAKE_KEEP_SNAPSHOTS_DAYS` (default 30) and deletes the files
+  no snapshot needs (docs/ARCHITECTURE.md has the policy). On a DuckDB file it does
+  nothing. It runs beside the checks, whatever their outcome, in the writer pool.
 
 Why on the Asset rather than a clock: the checks then run right after each load, so a bad
 batch is caught within minutes, and the aggregates are never older than the events they
@@ -60,7 +64,17 @@ def news_daily() -> None:
         except DataQualityError as exc:
             raise AirflowFailException(str(exc)) from exc
 
-    refresh_daily_summary() >> check_data_quality()
+    @task(pool=DUCKDB_POOL, execution_timeout=timedelta(minutes=30))
+    def maintain_store() -> dict[str, object]:
+        """Compact the DuckLake store's files and expire its old snapshots (a no-op on a
+        DuckDB file). Returns what it did."""
+        from pipeline.daily import maintain_store
+
+        return maintain_store(load_settings())
+
+    # The checks and the upkeep both follow the rebuild, side by side: a failing check
+    # fails the run, and compaction, which changes no row, still happens.
+    refresh_daily_summary() >> [check_data_quality(), maintain_store()]
 
 
 news_daily()

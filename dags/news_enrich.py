@@ -65,13 +65,13 @@ def news_enrich() -> None:
     def load_events(batch: dict[str, Any]) -> dict[str, Any]:
         """Load the enriched batch into DuckDB in one transaction and emit the
         `newsevents://duckdb/events` Asset. A batch loaded by an earlier try is skipped."""
-        from pipeline.run import load_spools
+        from pipeline.run import load_spools, store_name
 
         settings = load_settings()
         result = load_spools([batch["spool"]], settings)
         summary = {**result, **{k: batch[k] for k in ("run_id", "pages", "articles", "events")}}
         get_current_context()["outlet_events"][NEW_EVENTS].extra = summary
-        log.info("loaded into %s: %s", settings.db_path.resolve(), summary)
+        log.info("loaded into %s: %s", store_name(settings), summary)
         return summary
 
     load_events(enrich_waiting())

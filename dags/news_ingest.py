@@ -106,7 +106,7 @@ def news_ingest() -> None:
     def load_raw_pages(batches: list[dict[str, Any]]) -> dict[str, Any]:
         """Load the spooled batches into DuckDB, one transaction per batch, and emit the
         `newsevents://duckdb/raw_pages` Asset. A batch loaded by an earlier try is skipped."""
-        from pipeline.run import load_spools
+        from pipeline.run import load_spools, store_name
 
         batches = batches[:]  # one request for all mapped results; iterating asks once more
         settings = load_settings()
@@ -114,7 +114,7 @@ def news_ingest() -> None:
         pages = sum(b["pages"] for b in batches)
         summary = {**result, "pages": pages, "runs": [b["run_id"] for b in batches]}
         get_current_context()["outlet_events"][RAW_ARTICLES].extra = summary
-        log.info("loaded into %s: %s", settings.db_path.resolve(), summary)
+        log.info("loaded into %s: %s", store_name(settings), summary)
         return summary
 
     # A mapped task does not take its doc_md from the docstring: pass it explicitly.

@@ -19,16 +19,7 @@ from pipeline import __version__
 from pipeline.config import ConfigError, Settings, load_settings
 from pipeline.feeds import RegistryError, load_registry
 from pipeline.run import RunResult, coder_for, run_pass
-from pipeline.store import (
-    DatabaseLocked,
-    connect,
-    load_pending,
-    migrate,
-    open_db,
-    run_checks,
-    run_query,
-    table_counts,
-)
+from pipeline.store import DatabaseLocked, LakeError, StoreMismatch, open_store
 from pipeline.tag import ModelNotInstalled
 
 EXAMPLE_QUERIES = [
@@ -100,7 +91,7 @@ def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str)
 def _settings(args: argparse.Namespace, **extra: Any) -> Settings:
     return load_settings(
         args.config,
-        db_path=getattr(args, "db", None),
+        db=getattr(args, "db", None),
         feeds_path=getattr(args, "feeds", None),
         spacy_model=getattr(args, "model", None),
         **extra,
@@ -157,37 +148,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def summary(settings: Settings) -> str:
-    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
-    try:
-        counts = table_counts(con)
-        usable = con.execute(
-            "select count(*) from articles where status = 'ok' and length(body) > 0"
-        ).fetchall()[0][0]
-        by_type = run_query(
-            con,
-            "select root_code, root_name, count(*) as events from events "
-            "group by all order by events desc, root_code",
-        )
-        pairs = run_query(
-            con,
-            "select source_actor, target_actor, count(*) as events from factual_events "
-            "where source_actor <> '' and coalesce(target_actor, '') <> '' "
-            "group by all order by events desc, source_actor, target_actor limit 10",
-        )
-        resolved, located, precise = con.execute(
-            "select (select count(*) from places where name is not null), "
-            "count(*) filter (where latitude is not null), "
-            "count(*) filter (where location_precision in ('city', 'admin2', 'admin1')) "
-            "from events"
-        ).fetchall()[0]
-        where = run_query(
-            con,
-            "select location, location_country as country, location_precision as precision, "
-            "count(*) as events from factual_events where latitude is not null "
-            "group by all order by events desc, location limit 5",
-        )
-    finally:
-        con.close()
+    store = open_store(settings)
+    reports = store.reports(["summary_totals", "summary_by_root", "summary_pairs",
+                             "summary_places"])  # fmt: skip
+    counts = dict(zip(reports["counts"][0], reports["counts"][1][0], strict=True))
+    usable, resolved, located, precise = reports["summary_totals"][1][0]
     lines = [
         "",
         f"Articles loaded: {counts['articles']} ({usable} with a usable body)",
@@ -198,15 +163,15 @@ def summary(settings: Settings) -> str:
         "state; the rest at a region or a country)",
         "",
         "Events by type (CAMEO root):",
-        format_table(*by_type),
+        format_table(*reports["summary_by_root"]),
         "",
         "Top actor pairs:",
-        format_table(*pairs),
+        format_table(*reports["summary_pairs"]),
         "",
         "Where (factual events by location):",
-        format_table(*where),
+        format_table(*reports["summary_places"]),
         "",
-        f"Database: {settings.db_path.resolve()}",
+        f"Database: {store.describe()}",
         "Try:",
         *(f"  {q}" for q in EXAMPLE_QUERIES),
     ]
@@ -244,53 +209,36 @@ def cmd_query(args: argparse.Namespace) -> int:
         sql = args.sql
     else:
         raise UsageError("give a SQL string or -f FILE.sql")
-    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
-    try:
-        columns, rows = run_query(con, sql)
-    finally:
-        con.close()
+    columns, rows = open_store(settings).query(sql, _params(args.param) or None)
     if columns:
         print(format_rows(columns, rows, args.format))
     return 0
 
 
+def _params(pairs: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--param {pair!r}: expected NAME=VALUE")
+        out[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value
+    return out
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
-    try:
-        counts = table_counts(con)
-        runs = run_query(
-            con,
-            "select run_id, status, trigger, feeds_total - feeds_failed as feeds_ok, "
-            "feeds_failed, articles_fetched as fetched, articles_failed as failed, "
-            "articles_extracted as extracted, articles_short as unusable, entities, events, "
-            "round(epoch(finished_at - started_at), 1) as seconds "
-            "from runs order by started_at desc limit 10",
-        )
-        feeds = run_query(
-            con,
-            "select name, enabled, last_success_at, last_status, consecutive_failures as "
-            "failures_in_a_row, last_entry_count as entries, not_modified_rate, articles, "
-            "usable_articles, "
-            "last_error from feed_health order by name",
-        )
-        hosts = run_query(
-            con,
-            "select host, fetches, successes, last_success_at, consecutive_failures, "
-            "not_modified_rate from host_health order by consecutive_failures desc, host "
-            "limit 30",
-        )
-    finally:
-        con.close()
-    print(f"Database: {settings.db_path.resolve()}")
+    store = open_store(settings)
+    reports = store.reports(["status_runs", "status_feeds", "status_hosts"])
+    counts = dict(zip(reports["counts"][0], reports["counts"][1][0], strict=True))
+    print(f"Database: {store.describe()}")
     print("Rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print("\nRecent runs:")
-    print(format_table(*runs))
+    print(format_table(*reports["status_runs"]))
     print("\nFeeds:")
-    print(format_table(*feeds))
+    print(format_table(*reports["status_feeds"]))
     print("\nHosts:")
-    print(format_table(*hosts))
-    pending = [p.name for p in settings.spool_dir.glob("*") if p.is_dir()]
+    print(format_table(*reports["status_hosts"]))
+    pending = [p.name for p in store.spool_dir.glob("*") if p.is_dir()]
     if pending:
         print(f"\nBatches waiting to be loaded: {', '.join(sorted(pending))}")
     return 0
@@ -298,15 +246,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_enrich(args: argparse.Namespace) -> int:
     from pipeline.run import enrich_waiting_to_spool, load_spools
-    from pipeline.store import mark_all_waiting
 
     settings = _settings(args)
     if args.all:
-        con = open_db(settings.db_path, settings.lock_timeout_s)
-        try:
-            queued = mark_all_waiting(con)
-        finally:
-            con.close()
+        queued = open_store(settings).mark_all_waiting()
         print(f"queued {queued} stored page(s) for extraction and tagging again")
     total = 0
     while True:
@@ -330,33 +273,21 @@ def cmd_archive_import(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    con = connect(settings.db_path, lock_timeout_s=settings.lock_timeout_s)
-    try:
-        applied = migrate(con)
-    finally:
-        con.close()
+    applied = open_store(settings).migrate()
     print(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
     return 0
 
 
 def cmd_load_spool(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    con = open_db(settings.db_path, settings.lock_timeout_s)
-    try:
-        loaded = load_pending(con, settings.spool_dir)
-    finally:
-        con.close()
+    loaded = open_store(settings).load_pending().loaded
     print(f"loaded {len(loaded)} batch(es){': ' + ', '.join(loaded) if loaded else ''}")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
-    try:
-        failures = run_checks(con)
-    finally:
-        con.close()
+    failures = open_store(settings).run_checks()
     for name, rows in failures.items():
         print(f"FAILED {name}: {len(rows)} row(s)")
         for row in rows[:10]:
@@ -474,7 +405,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, fn: Any, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--db", help="DuckDB file (default data/news.duckdb; also NEWS_DB)")
+        p.add_argument(
+            "--db",
+            help="the store: a DuckDB file (default data/news.duckdb), or a DuckLake URI, "
+            "ducklake:sqlite:PATH or ducklake:postgres:CONNINFO (also NEWS_DB)",
+        )
         p.set_defaults(fn=fn)
         return p
 
@@ -493,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql", nargs="?", help="SQL text")
     p.add_argument("-f", "--file", help="read the SQL from this file")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE",
+        help="a value for $NAME in the SQL (repeatable); whole numbers are passed as numbers",
+    )  # fmt: skip
 
     p = add("code", cmd_code, "Code events in your own text: JSONL in, JSONL out, or one text.")
     p.add_argument(
@@ -547,7 +486,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.fn(args))
-    except (ConfigError, RegistryError, UsageError, ModelNotInstalled) as exc:
+    except (ConfigError, RegistryError, UsageError, ModelNotInstalled, LakeError,
+            StoreMismatch) as exc:  # fmt: skip
         print(f"newsevents: error: {exc}", file=sys.stderr)
         return 2
     except DatabaseLocked as exc:

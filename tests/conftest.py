@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from pipeline.config import Settings, load_settings
 from pipeline.demo import CorpusServer, serve_corpus
+from pipeline.store import FileStore, LakeStore, Store
 from pipeline.tag import load_nlp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,3 +60,55 @@ def settings(tmp_path: Path, httpserver: HTTPServer) -> Settings:
 def demo_server() -> Iterator[CorpusServer]:
     with serve_corpus(ROOT / "samples" / "demo") as server:
         yield server
+
+
+# --- stores: the DuckDB file, DuckLake on SQLite, DuckLake on a real Postgres ---------------
+
+BACKENDS = ("file", "lake", "pg")
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A throwaway Postgres server (the pip package pgserver: it bundles the server's
+    binaries, runs as any user, root included, and listens on a Unix socket only)."""
+    import os
+    import shutil
+    import tempfile
+
+    # pgserver's platformdirs warns without a runtime dir, and warnings are errors here.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(tmp_path_factory.mktemp("xdg")))
+    import pgserver
+
+    # Run as root, pgserver starts the server as an unprivileged user, which must reach
+    # the data folder: not under pytest's private tmp (mode 700), but in a folder of its own.
+    data = tempfile.mkdtemp(prefix="newsevents-pg-")
+    server = pgserver.get_server(data, cleanup_mode="delete")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def pg_conninfo(server: Any, name: str) -> str:
+    """A new, empty database on the test server, as a libpq conninfo."""
+    server.psql(f'create database "{name}";')
+    socket_dir = server.get_uri().split("host=", 1)[1]
+    return f"dbname={name} host={socket_dir} user=postgres"
+
+
+def make_store(tmp: Path, kind: str, pg: Any = None, *, lock_timeout_s: float = 0.5) -> Store:
+    if kind == "file":
+        return FileStore(tmp / "n.duckdb", lock_timeout_s=lock_timeout_s)
+    if kind == "lake":
+        uri = f"ducklake:sqlite:{tmp / 'lake.sqlite'}"
+    else:
+        uri = f"ducklake:postgres:{pg_conninfo(pg, 'lake_' + tmp.name.lower()[-40:])}"
+    return LakeStore(uri, tmp / "lake", lock_timeout_s=lock_timeout_s)
+
+
+@pytest.fixture(params=BACKENDS)
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """The same test on every backend."""
+    pg = request.getfixturevalue("postgres") if request.param == "pg" else None
+    return make_store(tmp_path, request.param, pg)

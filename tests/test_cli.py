@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from pipeline import cli, store
+from pipeline import cli
+from pipeline.store import FileStore
 from tests.test_store import _batch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,9 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "n.duckdb"
-    con = store.open_db(path)
-    store.load_spool(con, store.write_spool(_batch("r1", ["a1", "a2"], [("a1", 0)]), tmp_path))
-    con.close()
+    FileStore(path, lock_timeout_s=0.5).load(_batch("r1", ["a1", "a2"], [("a1", 0)]))
     return path
 
 
@@ -61,10 +60,24 @@ def test_query_from_file(db: Path, tmp_path: Path, capsys: Any) -> None:
     assert code == 0 and out.splitlines() == ["n", "2"]
 
 
-def test_shipped_queries_run(db: Path, capsys: Any) -> None:
+def test_shipped_queries_run(
+    db: Path, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every saved query runs; those for DuckLake only (time travel) run on a lake, with
+    the parameters their header shows."""
+    from tests.conftest import make_store
+
+    lake = make_store(tmp_path / "lake", "lake")
+    lake.load(_batch("r1", ["a1", "a2"], [("a1", 0)]))
+    monkeypatch.setenv("NEWS_LAKE_DATA_PATH", str(tmp_path / "lake" / "lake"))
+    snapshot = lake.query("select max(snapshot_id) from lake.snapshots()")[1][0][0]
     for path in sorted((ROOT / "sql" / "queries").glob("*.sql")):
-        assert path.read_text().startswith("--"), f"{path.name} needs a header comment"
-        code, _, err = _run(capsys, "query", "--db", str(db), "-f", str(path))
+        text = path.read_text()
+        assert text.startswith("--"), f"{path.name} needs a header comment"
+        lake_only = "DuckLake only" in text.splitlines()[0]
+        params = [f"--param={p}={snapshot}" for p in re.findall(r"--param (\w+)=", text)]
+        target = lake.target if lake_only else str(db)
+        code, _, err = _run(capsys, "query", "--db", target, "-f", str(path), *params)
         assert code == 0, f"{path.name}: {err}"
 
 
@@ -94,9 +107,8 @@ def test_status_shows_counts_runs_and_feeds(db: Path, capsys: Any) -> None:
 def test_check_passes_then_fails(db: Path, capsys: Any) -> None:
     code, out, _ = _run(capsys, "check", "--db", str(db))
     assert code == 0 and "all checks passed" in out
-    con = store.connect(db)
-    con.execute("update articles set body = '' where article_id = 'a1'")
-    con.close()
+    with FileStore(db, lock_timeout_s=0.5).writer() as con:
+        con.execute("update articles set body = '' where article_id = 'a1'")
     code, out, _ = _run(capsys, "check", "--db", str(db))
     assert code == 1 and "ok_articles_have_body" in out
 
@@ -135,9 +147,7 @@ def test_demo_twice_keeps_the_counts_and_prints_a_summary(
                     "Where (factual events by location)", "Database:",
                     "newsevents query"):  # fmt: skip
         assert heading in out
-    con = store.connect(db, read_only=True)
-    first = store.table_counts(con)
-    con.close()
+    first = FileStore(Path(db), lock_timeout_s=0.5).counts()
     assert f"Places:          {first['places']} mentions" in out
     # the corpus's 404 and consent wall are there on purpose, and the summary says so
     assert "ok but for the demo's expected failures" in out and "partial" not in out
@@ -147,9 +157,7 @@ def test_demo_twice_keeps_the_counts_and_prints_a_summary(
     assert first["articles"] >= 34 and first["entities"] >= 300 and first["events"] >= 20
     code, out, _ = _run(capsys, "demo", "--db", db, "--port", port)
     assert code == 0 and "(3 not modified)" in out and " 0 fetched" in out
-    con = store.connect(db, read_only=True)
-    second = store.table_counts(con)
-    con.close()
+    second = FileStore(Path(db), lock_timeout_s=0.5).counts()
     assert {k: second[k] for k in ("articles", "entities", "places", "events", "feeds")} == {
         k: first[k] for k in ("articles", "entities", "places", "events", "feeds")
     }
@@ -295,11 +303,11 @@ def test_code_json_says_null_for_no_target_and_sentences_have_no_newline(
     assert all(not e["sentence"].endswith(("\n", " ")) for e in events) and len(events) >= 2
 
 
-def test_run_prints_the_summary_and_a_locked_database_is_said_once(
+def test_run_prints_the_summary_and_a_busy_writer_is_said_once(
     tmp_path: Path, capsys: Any, nlp: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pipeline.demo import serve_corpus
-    from tests.test_store import _hold_lock
+    from tests.test_store import _hold
 
     db = tmp_path / "n.duckdb"
     with serve_corpus() as server:
@@ -312,16 +320,16 @@ def test_run_prints_the_summary_and_a_locked_database_is_said_once(
         assert code == 0
         for heading in ("Articles loaded:", "Events located:", "Database:", "newsevents query"):
             assert heading in out
-        store.connect(db).close()
-        analyst = _hold_lock(db)
+        # another pipeline process in the middle of a load (analysts never block one)
+        other_pass = _hold(FileStore(db, lock_timeout_s=0).writer_path)
         try:
             monkeypatch.setenv("NEWS_LOCK_TIMEOUT", "0.3")
             code, out, err = _run(capsys, "run", "--feeds", str(feeds), "--db", str(db),
                                   "--refetch")  # fmt: skip
         finally:
-            analyst.communicate("")
+            other_pass.communicate("")
     assert code == 3
     assert out.startswith("run ") and "NOT LOADED" in out.splitlines()[0]
     assert "partial" not in out.splitlines()[0]
     both = out + err
-    assert both.count("close other sessions") == 1 and err.count("NOT LOADED:") == 1
+    assert both.count("another pass or task is loading") == 1 and err.count("NOT LOADED:") == 1

@@ -31,9 +31,19 @@ def test_default_values_are_the_documented_ones() -> None:
     assert settings.refetch is False
 
 
-def test_spool_dir_sits_next_to_the_database(tmp_path: Path) -> None:
-    settings = load_settings(db_path=tmp_path / "db" / "news.duckdb")
-    assert settings.spool_dir == tmp_path / "db" / "spool"
+def test_each_store_has_its_own_folders_beside_it(tmp_path: Path) -> None:
+    from pipeline.store import open_store
+
+    a = open_store(load_settings(db_path=tmp_path / "db" / "news.duckdb"))
+    b = open_store(load_settings(db=str(tmp_path / "db" / "other.duckdb")))
+    assert a.spool_dir == tmp_path / "db" / "news.pipeline" / "spool"
+    assert b.spool_dir == tmp_path / "db" / "other.pipeline" / "spool"
+    lake = open_store(load_settings(db=f"ducklake:sqlite:{tmp_path}/l.sqlite",
+                                    lake_data_path=tmp_path / "lake"))  # fmt: skip
+    assert lake.spool_dir == tmp_path / "lake.pipeline" / "spool"
+    assert lake.archive_dir == tmp_path / "lake.pipeline" / "archive"
+    moved = open_store(load_settings(db_path=tmp_path / "n.duckdb", work_dir=str(tmp_path / "w")))
+    assert moved.spool_dir == tmp_path / "w" / "spool"
 
 
 def test_file_values_are_loaded_and_coerced(tmp_path: Path) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipeline import store
 from pipeline.config import Settings
 from pipeline.demo import CorpusServer
 from pipeline.run import RunResult, run_pass
+from pipeline.store import open_store, pending_spools
 from tests.conftest import make_settings
 
 COUNTED = ("articles", "entities", "places", "events", "feeds")
@@ -121,11 +121,7 @@ def test_seed_article_is_loaded_verbatim(demo_run: Any) -> None:
 
 def test_data_quality_checks_pass(demo_run: Any) -> None:
     settings, _, _ = demo_run
-    con = store.connect(settings.db_path, read_only=True)
-    try:
-        assert store.run_checks(con) == {}
-    finally:
-        con.close()
+    assert open_store(settings).run_checks() == {}
 
 
 def test_same_pass_twice_gives_the_same_counts(
@@ -154,28 +150,64 @@ def test_same_pass_twice_gives_the_same_counts(
     assert runs == 3
 
 
-def test_database_held_by_an_analyst_loses_nothing(
+def test_an_analyst_holding_the_database_never_blocks_a_pass(
     demo_server: CorpusServer, nlp: Any, tmp_path: Path
 ) -> None:
-    from tests.test_store import _hold_lock
+    """An analyst opens data/news.duckdb as the README says (read-only) and keeps it open
+    for the whole pass: the pass loads at once (no lock wait allowed), the analyst sees no
+    error, and the rows are those of a clean run. (test_store holds a careless read-write
+    session too.)"""
+    from tests.test_store import _hold
+
+    settings = make_settings(tmp_path, allow=[demo_server.hostport], lock_timeout_s=0.0)
+    open_store(settings).prepare()
+    analysts = [_hold(settings.db_path, read_only=True)]
+    try:
+        result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+        for analyst in analysts:  # still connected, still answering
+            assert analyst.poll() is None
+    finally:
+        for analyst in analysts:
+            analyst.communicate("")
+            assert analyst.returncode == 0
+    assert result.loaded and result.stats.articles_fetched == 34
+    counts = _counts(settings.db_path)
+    assert counts["articles"] == 34 and counts["events"] == result.stats.events
+
+
+def test_a_busy_writer_loses_nothing_and_never_causes_a_refetch(
+    demo_server: CorpusServer, nlp: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another pipeline process holds the working file (a long load): a pass reads what is
+    stored without that lock, fetches only what is new, says whom it waits for, and
+    leaves its batch in the spool; batches waiting there count as fetched."""
+    from tests.test_store import _hold
 
     settings = make_settings(tmp_path, allow=[demo_server.hostport], lock_timeout_s=0.3)
-    store.open_db(settings.db_path).close()
-    analyst = _hold_lock(settings.db_path)
+    st = open_store(settings)
+    st.prepare()
+    other = _hold(st.writer_path)  # type: ignore[attr-defined]
     try:
-        blocked = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+        first = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+        second = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
     finally:
-        analyst.communicate("")
-    assert not blocked.loaded and blocked.spool_path is not None
-    assert "locked" in (blocked.message or "") and Path(blocked.spool_path).is_dir()
+        other.communicate("")
+    for blocked in (first, second):
+        assert not blocked.loaded and blocked.spool_path is not None
+        assert "another pass or task is loading" in (blocked.message or "")
+    assert first.stats.articles_fetched == 34
+    assert second.stats.articles_fetched == 0  # the first batch's pages are not refetched
+    assert "waiting up to 0.3 s for the lock on" in caplog.text and "PID" in caplog.text
     assert _counts(settings.db_path)["articles"] == 0
-    # The next pass loads the waiting batch first, then finds nothing new to fetch.
+    # The next pass loads the waiting batches first, then finds nothing new to fetch.
     after = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
-    assert after.loaded and after.earlier_loaded == [Path(blocked.spool_path).name]
+    assert after.loaded
+    assert after.earlier_loaded == [Path(first.spool_path or "").name,
+                                    Path(second.spool_path or "").name]  # fmt: skip
     assert after.stats.articles_fetched == 0
     counts = _counts(settings.db_path)
-    assert counts["articles"] == 34 and counts["events"] == blocked.stats.events
-    assert not store.pending_spools(settings.spool_dir)
+    assert counts["articles"] == 34 and counts["events"] == first.stats.events
+    assert not pending_spools(st.spool_dir)
 
 
 def test_demo_events_are_fully_filled(demo_run: Any) -> None:

@@ -1,7 +1,9 @@
-"""Store: migrations, atomic and idempotent loads, the spool, and the DuckDB lock."""
+"""Store: migrations, atomic and idempotent loads, the spool and its owner, and locks, on
+every backend (the DuckDB file, DuckLake on SQLite, DuckLake on a real Postgres)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -12,8 +14,17 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipeline import store
-from pipeline.store import Batch, DatabaseLocked
+from pipeline.store import (
+    Batch,
+    DatabaseLocked,
+    FileStore,
+    Store,
+    StoreMismatch,
+    pending_spools,
+    sql_dir,
+)  # fmt: skip
+from pipeline.store.schema import COLUMNS, TABLES, stored_columns
+from tests.conftest import make_store
 
 NOW = datetime(2025, 11, 2, 9, 15, tzinfo=UTC)
 
@@ -53,137 +64,215 @@ def _batch(run_id: str, articles: list[str], entities: list[tuple[str, int]]) ->
     )
 
 
-def _count(db: Path, table: str) -> int:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
-    finally:
-        con.close()
+def _count(st: Store, table: str) -> int:
+    return int(st.query(f"select count(*) from {table}")[1][0][0])
 
 
-def test_migrations_apply_once_and_are_recorded(tmp_path: Path) -> None:
-    con = store.connect(tmp_path / "n.duckdb")
-    shipped = sorted(p.stem for p in (store.sql_dir() / "migrations").glob("*.sql"))
+def test_migrations_apply_once_and_are_recorded(any_store: Store) -> None:
+    shipped = sorted(p.stem for p in (sql_dir() / "migrations").glob("*.sql"))
     assert shipped[:2] == ["0001_initial", "0002_raw_pages"]
-    assert store.migrate(con) == shipped
-    assert store.migrate(con) == []
-    rows = con.execute("select version, name from schema_migrations order by 1").fetchall()
+    assert any_store.migrate() == shipped
+    assert any_store.migrate() == []
+    rows = any_store.query("select version, name from schema_migrations order by 1")[1]
     assert [name for _, name in rows] == shipped
     assert [v for v, _ in rows] == [int(n[:4]) for n in shipped]
-    tables = {
-        r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
-    }
+    tables = {r[0] for r in any_store.query(
+        "select table_name from information_schema.tables where table_catalog = "
+        "current_database()")[1]}  # fmt: skip
     assert {"feeds", "fetch_log", "articles", "entities", "places", "events", "runs",
-            "raw_pages", "daily_summary"} <= tables  # fmt: skip
+            "raw_pages", "daily_summary", "store_info"} <= tables  # fmt: skip
     # gap-free but for 0003, which sql/migrations/README.md explains
     numbers = [int(n[:4]) for n in shipped]
     assert sorted(set(range(1, numbers[-1] + 1)) - set(numbers)) == [3]
-    assert "no 0003" in (store.sql_dir() / "migrations" / "README.md").read_text()
-    assert {
-        "event_details",
-        "factual_events",
-        "actor_pairs",
-        "feed_health",
-        "host_health",
-    } <= tables
-    con.close()
+    assert "no 0003" in (sql_dir() / "migrations" / "README.md").read_text()
+    assert {"event_details", "factual_events", "actor_pairs", "feed_health",
+            "host_health"} <= tables  # fmt: skip
 
 
-def test_load_spool_is_idempotent(tmp_path: Path) -> None:
-    db, spool = tmp_path / "n.duckdb", tmp_path / "spool"
+def test_every_column_a_batch_carries_exists_with_its_type(any_store: Store) -> None:
+    """schema.COLUMNS is the one list of a batch's columns: a migration that forgets one,
+    or gives it another type, fails here, on every backend."""
+    any_store.migrate()
+    found = {
+        (t, c): ty
+        for t, c, ty in any_store.query(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_catalog = current_database()"
+        )[1]
+    }
+    for table in TABLES:
+        if table.name in ("raw_done", "feeds"):  # an update of raw_pages; a custom load
+            continue
+        for column, kind in zip(stored_columns(table.name), COLUMNS[table.name].values(),
+                                strict=True):  # fmt: skip
+            assert (table.name, column) in found, f"{table.name}.{column} is not in the schema"
+            if column != "body":  # raw bodies travel as base64 text, are stored as blobs
+                assert found[(table.name, column)].lower().replace("timestamp with time zone",
+                       "timestamptz") == kind, (table.name, column)  # fmt: skip
+
+
+def test_load_is_idempotent(any_store: Store) -> None:
     batch = _batch("run-1", ["a1", "a2"], [("a1", 0), ("a1", 1), ("a2", 0)])
-    con = store.open_db(db)
-    assert store.load_spool(con, store.write_spool(batch, spool)) is True
+    assert any_store.load(batch).loaded == ["run-1"]
     # The same run again: recognised and skipped; its spool is removed.
-    assert store.load_spool(con, store.write_spool(batch, spool)) is False
-    assert not store.pending_spools(spool)
+    assert any_store.load(batch).skipped == ["run-1"]
+    assert not pending_spools(any_store.spool_dir)
     # A new run carrying the same articles: upserted, entities replaced, not duplicated.
-    assert store.load_spool(con, store.write_spool(_batch("run-2", ["a1", "a2"], [("a1", 0)]),
-                                                   spool))  # fmt: skip
-    con.close()
-    assert _count(db, "articles") == 2
-    assert _count(db, "entities") == 1
-    assert _count(db, "runs") == 2
+    any_store.load(_batch("run-2", ["a1", "a2"], [("a1", 0)]))
+    assert _count(any_store, "articles") == 2
+    assert _count(any_store, "entities") == 1
+    assert _count(any_store, "runs") == 2
+    # one row per key, whatever the backend (DuckLake has no primary keys)
+    assert any_store.query("select count(distinct article_id) from articles")[1] == [(2,)]
 
 
-def test_upsert_keeps_first_seen_at(tmp_path: Path) -> None:
-    db, spool = tmp_path / "n.duckdb", tmp_path / "spool"
-    con = store.open_db(db)
-    store.load_spool(con, store.write_spool(_batch("run-1", ["a1"], []), spool))
+def test_upsert_keeps_first_seen_at(any_store: Store) -> None:
+    any_store.load(_batch("run-1", ["a1"], []))
     later = _batch("run-2", ["a1"], [])
     later.articles[0].update(first_seen_at=datetime(2030, 1, 1, tzinfo=UTC), title="New title")
-    store.load_spool(con, store.write_spool(later, spool))
-    title, first = con.execute("select title, first_seen_at from articles").fetchall()[0]
-    con.close()
+    any_store.load(later)
+    title, first = any_store.query("select title, first_seen_at from articles")[1][0]
     assert title == "New title"
     assert first == NOW
 
 
-def test_failed_load_leaves_nothing_and_keeps_the_spool(tmp_path: Path) -> None:
-    db, spool = tmp_path / "n.duckdb", tmp_path / "spool"
-    # Two entities with the same key: the insert fails after the articles went in.
-    bad = _batch("run-bad", ["a1", "a2"], [("a1", 0), ("a1", 0)])
-    con = store.open_db(db)
-    path = store.write_spool(bad, spool)
+def test_failed_load_leaves_nothing_and_keeps_the_spool(any_store: Store) -> None:
+    # An entity without its text (not null): the insert fails after the articles went in.
+    bad = _batch("run-bad", ["a1", "a2"], [("a1", 0), ("a1", 1)])
+    bad.entities[1]["text"] = None
+    path = any_store.spool(bad)
     with pytest.raises(duckdb.ConstraintException):
-        store.load_spool(con, path)
-    assert con.execute("select count(*) from articles").fetchall() == [(0,)]
-    assert con.execute("select count(*) from runs").fetchall() == [(0,)]
+        any_store.load_spools([path])
+    assert _count(any_store, "articles") == 0
+    assert _count(any_store, "runs") == 0
     assert path.exists()
-    con.close()
 
 
-def _hold_lock(db: Path) -> subprocess.Popen[str]:
-    """Another process (an analyst's session) holding the database open."""
+def test_a_batch_of_another_store_is_refused(tmp_path: Path) -> None:
+    """A batch spooled for one database and given to another: refused, nothing loaded.
+    And each store has its own folders by default, so this takes a deliberate move."""
+    a = FileStore(tmp_path / "a.duckdb", lock_timeout_s=0.5)
+    b = FileStore(tmp_path / "b.duckdb", lock_timeout_s=0.5)
+    assert a.spool_dir != b.spool_dir and a.archive_dir != b.archive_dir
+    a.prepare()
+    b.prepare()
+    assert a.store_id() != b.store_id()
+    path = a.spool(_batch("run-a", ["a1"], []))
+    assert path.parent == a.spool_dir
+    moved = b.spool_dir / path.name
+    moved.parent.mkdir(parents=True, exist_ok=True)
+    path.rename(moved)
+    with pytest.raises(StoreMismatch, match=r"belongs to store .* not to .*b\.duckdb"):
+        b.load_pending()
+    assert _count(b, "articles") == 0 and moved.exists()
+    moved.rename(path)
+    assert a.load_pending().loaded == ["run-a"]
+    assert _count(a, "articles") == 1
+
+
+def test_the_cli_says_which_store_a_batch_belongs_to(tmp_path: Path) -> None:
+    a = FileStore(tmp_path / "a.duckdb", lock_timeout_s=0.5)
+    b = FileStore(tmp_path / "b.duckdb", lock_timeout_s=0.5)
+    b.prepare()
+    path = a.spool(_batch("run-a", ["a1"], []))
+    b.spool_dir.mkdir(parents=True)
+    path.rename(b.spool_dir / path.name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "load-spool", "--db", str(b.path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "belongs to store" in proc.stderr and "Nothing was loaded" in proc.stderr
+
+
+def _hold(path: Path, *, read_only: bool = False) -> subprocess.Popen[str]:
+    """Another process holding a DuckDB file open."""
     code = (
-        "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == '1'); "
         "print('ready', flush=True); sys.stdin.read()"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(db)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+        [sys.executable, "-c", code, str(path), "1" if read_only else "0"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     return proc
 
 
-def test_locked_database_gives_a_clear_error_after_waiting(tmp_path: Path) -> None:
-    db = tmp_path / "n.duckdb"
-    store.open_db(db).close()
-    proc = _hold_lock(db)
+def test_an_analyst_holding_the_file_never_blocks_a_load(tmp_path: Path) -> None:
+    """The analyst's connection (the README's: read-only on data/news.duckdb), and even a
+    careless read-write one, held across loads: every load goes through at once, and the
+    analyst's session keeps the snapshot it opened."""
+    st = FileStore(tmp_path / "n.duckdb", lock_timeout_s=0.0)  # no waiting at all
+    st.load(_batch("run-1", ["a1"], []))
+    for read_only in (True, False):
+        analyst = _hold(st.path, read_only=read_only)
+        try:
+            started = time.monotonic()
+            st.load(_batch(f"run-{2 + read_only}", [f"b{read_only}"], []))
+            assert time.monotonic() - started < 5
+        finally:
+            analyst.communicate("")
+    assert _count(st, "articles") == 3
+    con = duckdb.connect(str(st.path), read_only=True)
+    before = con.execute("select count(*) from articles").fetchall()
+    st.load(_batch("run-4", ["c1"], []))
+    assert con.execute("select count(*) from articles").fetchall() == before  # its snapshot
+    con.close()
+    assert _count(st, "articles") == 4  # and a new connection sees the new one
+
+
+def test_a_writer_lock_gives_a_clear_error_after_waiting(tmp_path: Path) -> None:
+    """Only pipeline processes open the working file; one that holds it past the timeout
+    makes another's load fail clearly, and the batch waits in the spool."""
+    st = FileStore(tmp_path / "n.duckdb", lock_timeout_s=0.6)
+    st.prepare()
+    proc = _hold(st.writer_path)
     try:
         started = time.monotonic()
-        with pytest.raises(DatabaseLocked, match="locked by another process"):
-            store.connect(db, lock_timeout_s=0.6)
+        with pytest.raises(DatabaseLocked, match=r"locked by another process.*another pass"):
+            st.load(_batch("run-1", ["a1"], []))
         assert time.monotonic() - started >= 0.5
+        assert [p.name for p in pending_spools(st.spool_dir)] == ["run-1"]
+        # reading never needs that lock
+        assert _count(st, "articles") == 0
     finally:
         proc.communicate("")
-    store.connect(db).close()  # free again
+    assert st.load_pending().loaded == ["run-1"]
 
 
-def test_lock_released_while_waiting_is_taken(tmp_path: Path) -> None:
-    db = tmp_path / "n.duckdb"
-    store.open_db(db).close()
-    proc = _hold_lock(db)
+def test_a_writer_lock_released_while_waiting_is_taken(tmp_path: Path) -> None:
     import threading
 
+    st = FileStore(tmp_path / "n.duckdb", lock_timeout_s=10)
+    st.prepare()
+    proc = _hold(st.writer_path)
     threading.Timer(0.5, lambda: proc.communicate("")).start()
-    con = store.connect(db, lock_timeout_s=10)
-    assert con.execute("select count(*) from articles").fetchall() == [(0,)]
-    con.close()
+    assert st.load(_batch("run-1", ["a1"], [])).loaded == ["run-1"]
 
 
-def test_checks_pass_on_consistent_data_and_catch_inconsistent(tmp_path: Path) -> None:
-    db, spool = tmp_path / "n.duckdb", tmp_path / "spool"
-    con = store.open_db(db)
-    store.load_spool(con, store.write_spool(_batch("r1", ["a1"], [("a1", 0)]), spool))
-    assert store.run_checks(con) == {}
+def test_a_database_of_an_earlier_version_is_adopted(tmp_path: Path) -> None:
+    """Before the working file, the pipeline wrote data/news.duckdb in place: that file
+    becomes the working file, with its rows, and stays the analysts' copy."""
+    old = tmp_path / "n.duckdb"
+    FileStore(old, lock_timeout_s=0.5).load(_batch("run-1", ["a1"], []))
+    shutil.rmtree(tmp_path / "n.pipeline")
+    st = FileStore(old, lock_timeout_s=0.5)
+    st.load(_batch("run-2", ["a2"], []))
+    assert _count(st, "articles") == 2 and st.writer_path.exists()
+
+
+def _load_some(st: Store) -> None:
+    st.load(_batch("r1", ["a1"], [("a1", 0)]))
+
+
+def test_checks_pass_on_consistent_data_and_catch_inconsistent(any_store: Store) -> None:
+    _load_some(any_store)
+    assert any_store.run_checks() == {}
     # "Some" at 0..4 matches the body; break it and the offsets check must fire.
-    con.execute("update articles set body = 'Other body'")
-    assert "entity_offsets_in_body" in store.run_checks(con)
-    con.close()
+    with any_store.writer() as con:
+        con.execute("update articles set body = 'Other body'")
+    assert "entity_offsets_in_body" in any_store.run_checks()
 
 
 def _log(url: str, kind: str, status: int | None, error: str | None = None) -> dict[str, Any]:
@@ -193,8 +282,7 @@ def _log(url: str, kind: str, status: int | None, error: str | None = None) -> d
             "error": error, "retries": 0}  # fmt: skip
 
 
-def test_host_health_counts_a_robots_404_as_no_rules_not_a_failure(tmp_path: Path) -> None:
-    db, spool = tmp_path / "n.duckdb", tmp_path / "spool"
+def test_host_health_counts_a_robots_404_as_no_rules_not_a_failure(any_store: Store) -> None:
     batch = _batch("run-h", [], [])
     batch.fetch_log = [
         _log("http://127.0.0.1:9/robots.txt", "robots", 404),
@@ -202,18 +290,11 @@ def test_host_health_counts_a_robots_404_as_no_rules_not_a_failure(tmp_path: Pat
         _log("http://127.0.0.1:9/a.html", "article", 200),
         _log("http://127.0.0.1:9/b.html", "article", 404, "HTTP 404"),
         _log("http://127.0.0.1:8/robots.txt", "robots", 503, "HTTP 503"),
+        _log("http://127.0.0.1:8/robots.txt", "robots", 503, "HTTP 503"),  # a repeat: once
     ]
-    con = store.open_db(db)
-    try:
-        store.load_spool(con, store.write_spool(batch, spool))
-        rows = dict(
-            (host, (fetches, ok))
-            for host, fetches, ok in con.execute(
-                "select host, fetches, successes from host_health"
-            ).fetchall()
-        )
-    finally:
-        con.close()
+    any_store.load(batch)
+    rows = {host: (fetches, ok) for host, fetches, ok in any_store.query(
+        "select host, fetches, successes from host_health")[1]}  # fmt: skip
     # the 404 article is a failure; the 404 robots.txt is not; a 5xx robots.txt is
     assert rows == {"127.0.0.1:9": (4, 3), "127.0.0.1:8": (1, 0)}
 
@@ -221,8 +302,8 @@ def test_host_health_counts_a_robots_404_as_no_rules_not_a_failure(tmp_path: Pat
 def test_actor_pairs_name_domestic_pairs_and_the_saved_query_leaves_them_out(
     tmp_path: Path,
 ) -> None:
-    con = store.open_db(tmp_path / "n.duckdb")
-    try:
+    st = make_store(tmp_path, "file")
+    with st.writer() as con:
         con.execute("insert into articles (article_id, url, feed, body, date_source, status, "
                     "word_count, content_hash, first_seen_at, fetched_at, run_id) values "
                     "('a', 'http://127.0.0.1/a', 'f', 'b', 'none', 'ok', 1, 'h', now(), now(), "
@@ -239,24 +320,30 @@ def test_actor_pairs_name_domestic_pairs_and_the_saved_query_leaves_them_out(
                 "'day', 'v')",
                 [f"a-{i}", i, src, src, tgt, tgt],
             )
-        pairs = con.execute(
-            "select source_country, target_country, domestic from actor_pairs order by 2"
-        ).fetchall()
-        top = store.run_query(
-            con, (store.sql_dir() / "queries" / "top_actor_pairs.sql").read_text()
-        )
-    finally:
-        con.close()
-    assert pairs == [("COD", "COD", True), ("COD", "RWA", False)]
+    pairs = st.query("select source_country, target_country, domestic from actor_pairs order by 2")
+    top = st.query((sql_dir() / "queries" / "top_actor_pairs.sql").read_text())
+    assert pairs[1] == [("COD", "COD", True), ("COD", "RWA", False)]
     assert [row[:2] for row in top[1]] == [("COD", "RWA")]
 
 
 def test_saved_queries_meant_for_export_have_no_hidden_limit() -> None:
-    for path in (store.sql_dir() / "queries").glob("*.sql"):
+    for path in (sql_dir() / "queries").glob("*.sql"):
         lines = path.read_text().splitlines()
         header = " ".join(x for x in lines if x.startswith("--")).lower()
         body = " ".join(x for x in lines if not x.startswith("--")).lower()
         if " limit " in f" {body} ":
             assert "limited" in header, f"{path.name}: its header does not say it is limited"
-    audit = (store.sql_dir() / "queries" / "event_audit.sql").read_text().splitlines()
+    audit = (sql_dir() / "queries" / "event_audit.sql").read_text().splitlines()
     assert not any("limit" in x.lower() for x in audit if not x.startswith("--"))
+
+
+def test_no_sql_outside_the_store_and_sql() -> None:
+    """Every statement lives in pipeline/store/ or sql/: no con.execute elsewhere."""
+    root = Path(__file__).resolve().parent.parent
+    offenders = [
+        str(p.relative_to(root))
+        for p in sorted((root / "pipeline").rglob("*.py"))
+        if "store" not in p.relative_to(root / "pipeline").parts
+        and (".execute(" in p.read_text() or "import duckdb" in p.read_text())
+    ]
+    assert offenders == []

@@ -1,7 +1,10 @@
 -- daily_summary: one row per UTC day with a usable article or a factual event (events
 -- with no date at all are left out). Rebuilt whole after every load (pipeline.store) and
--- by the news_daily DAG (pipeline.daily); the empty table comes from migration 0007.
-create or replace table daily_summary as
+-- by the news_daily DAG (pipeline.daily), in the caller's transaction; the table comes
+-- from migration 0007 (rows are replaced, the table is kept: on DuckLake a new table per
+-- load would change the schema with every snapshot).
+delete from daily_summary;
+insert into daily_summary by name
 with ev as (
     select
         coalesce(event_date, cast(published_at as date)) as day,

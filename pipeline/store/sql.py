@@ -1,0 +1,325 @@
+"""The SQL both backends run, over a DuckDB connection whose default catalog is the store.
+
+The DuckDB file and a DuckLake attached with `use` take the same statements: migrations
+(with primary keys, indexes and list defaults removed for DuckLake, which has none),
+MERGE upserts generated from `pipeline.store.schema.TABLES`, the analyst views, the checks
+and the saved queries. Nothing here opens a connection; the backends do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.store.schema import COLUMNS, TABLES, Table, select_list, stored_columns
+from pipeline.store.spool import SpooledBatch
+
+Connection = duckdb.DuckDBPyConnection
+
+
+class SchemaError(RuntimeError):
+    pass
+
+
+def sql_dir() -> Path:
+    return Path(str(resources.files("pipeline.sql")))
+
+
+def sql_file(*parts: str) -> str:
+    """The text of a file under sql/, e.g. sql_file("reports", "summary_counts.sql")."""
+    return sql_dir().joinpath(*parts).read_text(encoding="utf-8")
+
+
+# --- schema --------------------------------------------------------------------------------
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    out = []
+    for path in sorted((sql_dir() / "migrations").glob("*.sql")):
+        number = path.name.split("_", 1)[0]
+        if not number.isdigit():
+            raise SchemaError(f"migration file {path.name} must start with a number: NNNN_name.sql")
+        out.append((int(number), path.stem, path.read_text(encoding="utf-8")))
+    return out
+
+
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def lake_ddl(sql: str) -> str:
+    """A migration as DuckLake takes it: no primary keys, indexes or list defaults (DuckLake
+    has none of them), and boolean defaults as text, the only form of them it takes. The
+    keys live on in the MERGE statements of the loads."""
+    sql = _COMMENT.sub("", sql)
+    sql = re.sub(r",\s*primary key\s*\([^)]*\)", "", sql, flags=re.I)
+    sql = re.sub(r"\s+primary key\b", "", sql, flags=re.I)
+    sql = re.sub(r"create\s+index[^;]*;", "", sql, flags=re.I)
+    sql = re.sub(r"\bdefault\s+(true|false)\b", r"default '\1'", sql, flags=re.I)
+    return re.sub(r"\s+default\s+\[\s*\]", "", sql, flags=re.I)
+
+
+def _views_sql() -> str:
+    return "\n".join(
+        p.read_text(encoding="utf-8") for p in sorted((sql_dir() / "views").glob("*.sql"))
+    )
+
+
+def migrate(con: Connection, *, lake: bool = False) -> list[str]:
+    """Apply pending migrations in order, each with its record in one transaction; give a
+    new store its identity; and (re)create the analyst views when their SQL changed.
+    Returns the names of the migrations applied."""
+    con.execute(
+        "create table if not exists schema_migrations ("
+        "version integer not null, name varchar not null, applied_at timestamptz not null)"
+    )
+    done = {row[0] for row in con.execute("select version from schema_migrations").fetchall()}
+    applied: list[str] = []
+    for version, name, sql in _migrations():
+        if version in done:
+            continue
+        con.execute("begin transaction")
+        try:
+            con.execute(lake_ddl(sql) if lake else sql)
+            con.execute(
+                "insert into schema_migrations values (?, ?, ?)",
+                [version, name, datetime.now(UTC)],
+            )
+            con.execute("commit")
+        except Exception:
+            _rollback(con)
+            raise
+        applied.append(name)
+    info = dict(con.execute("select key, value from store_info").fetchall())
+    views = _views_sql()
+    digest = hashlib.sha256(views.encode()).hexdigest()
+    if "store_id" in info and info.get("views_sha256") == digest and not applied:
+        return applied
+    con.execute("begin transaction")
+    try:
+        if "store_id" not in info:
+            con.execute("insert into store_info values ('store_id', cast(uuid() as varchar))")
+            con.execute("insert into store_info values ('last_load', null)")
+        con.execute(views)
+        con.execute("delete from store_info where key = 'views_sha256'")
+        con.execute("insert into store_info values ('views_sha256', ?)", [digest])
+        con.execute("commit")
+    except Exception:
+        _rollback(con)
+        raise
+    return applied
+
+
+def _rollback(con: Connection) -> None:
+    """Roll back, if a transaction is still open: a failed commit has already ended it,
+    and its error is the one to raise."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("rollback")
+
+
+def store_id(con: Connection) -> str:
+    rows = con.execute("select value from store_info where key = 'store_id'").fetchall()
+    if not rows:
+        raise SchemaError("this store has no identity yet: run `newsevents migrate`")
+    return str(rows[0][0])
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _source(path: Path, table: str) -> str:
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS[table].items()) + "}"
+    literal = str(path).replace("'", "''")
+    return (
+        f"read_json('{literal}', format = 'newline_delimited', columns = {columns}, "
+        "timestampformat = 'auto')"
+    )
+
+
+def _on(table: Table) -> str:
+    return " and ".join(f"t.{k} = s.{k}" for k in table.key)
+
+
+def _distinct(table: Table, src: str) -> str:
+    """The spool's rows, one per key (a MERGE must not see a key twice)."""
+    return f"(select distinct on ({', '.join(table.key)}) {select_list(table.name)} from {src})"
+
+
+def load_statement(table: Table, src: str) -> str:
+    """The statement that loads one spool file into its table."""
+    columns = stored_columns(table.name)
+    values = ", ".join(f"s.{c}" for c in columns)
+    insert = f"when not matched then insert ({', '.join(columns)}) values ({values})"
+    if table.mode == "upsert":
+        updates = ", ".join(
+            f"{c} = s.{c}" for c in columns if c not in table.key and c not in table.keep
+        )
+        return (
+            f"merge into {table.name} as t using {_distinct(table, src)} as s on {_on(table)} "
+            f"when matched then update set {updates} {insert}"
+        )
+    if table.mode == "add_new":
+        return (
+            f"merge into {table.name} as t using {_distinct(table, src)} as s "
+            f"on {_on(table)} {insert}"
+        )
+    if table.mode == "replace":  # the article's old rows were deleted first
+        return (
+            f"insert into {table.name} ({', '.join(columns)}) "
+            f"select {select_list(table.name)} from {src}"
+        )
+    return sql_file("load", f"{table.name}.sql").format(src=src)
+
+
+def load_batch(
+    con: Connection, batch: SpooledBatch, *, attempts: int = 1, lake: bool = False
+) -> bool:
+    """Load one spooled batch in a single transaction. Returns False if that run was
+    already loaded (nothing is written). The caller deletes the spool."""
+    con.execute("begin transaction")
+    try:
+        # The write fence: every load updates this one row, so two loads that overlap in
+        # time conflict at commit (DuckLake), and one retries, seeing the other's rows.
+        con.execute("update store_info set value = ? where key = 'last_load'", [batch.run_id])
+        if con.execute("select 1 from runs where run_id = ?", [batch.run_id]).fetchall():
+            _rollback(con)
+            return False
+        if batch.tagged:
+            con.execute("create or replace temp table _tagged (article_id varchar)")
+            con.executemany("insert into _tagged values (?)", [[t] for t in batch.tagged])
+            for name in ("entities", "places", "events"):
+                con.execute(f"delete from {name} where article_id in (select * from _tagged)")
+        for table in TABLES:
+            file = batch.table_file(table.name)
+            if not file.exists() or file.stat().st_size == 0:
+                continue
+            con.execute(load_statement(table, _source(file, table.name)))
+        # The per-day rollup is rebuilt with every load, on every path (a pass, Airflow,
+        # load-spool), so it always matches the events it summarises.
+        rebuild_daily_summary(con)
+        run = {**batch.run, "load_attempts": attempts}
+        columns = list(run)
+        con.execute(
+            f"insert into runs ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})",
+            [run[c] for c in columns],
+        )
+        if lake:  # the snapshot is named after its run: time travel by run id
+            con.execute("call ducklake_set_commit_message('lake', 'newsevents', ?)", [batch.run_id])
+        con.execute("commit")
+    except BaseException:
+        _rollback(con)
+        raise
+    return True
+
+
+def rebuild_daily_summary(con: Connection) -> None:
+    """Rebuild daily_summary whole (sql/derived/daily_summary.sql), in the caller's
+    transaction."""
+    con.execute(sql_file("derived", "daily_summary.sql"))
+
+
+def daily_totals(con: Connection) -> tuple[int, int]:
+    days, events = con.execute(sql_file("reports", "daily_totals.sql")).fetchall()[0]
+    return int(days), int(events)
+
+
+def mark_all_waiting(con: Connection) -> int:
+    """Queue every raw page for extraction and tagging again (after a rules change)."""
+    con.execute("begin transaction")
+    try:
+        count = con.execute(
+            "select count(*) from raw_pages where enriched_at is not null"
+        ).fetchall()[0][0]
+        con.execute("update raw_pages set enriched_at = null where enriched_at is not null")
+        con.execute("commit")
+    except BaseException:
+        _rollback(con)
+        raise
+    return int(count)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def known_articles(con: Connection) -> dict[str, datetime]:
+    """Canonical URLs already fetched (stored as articles, or waiting as raw pages), with
+    when they were last fetched: a pass does not fetch them again unless the feed says
+    the entry was updated since."""
+    rows = con.execute(
+        "select url, max(fetched_at) from (select url, fetched_at from articles "
+        "union all select url, fetched_at from raw_pages) group by url"
+    ).fetchall()
+    return {url: when for url, when in rows}
+
+
+def waiting_pages(con: Connection, limit: int) -> list[dict[str, Any]]:
+    """Raw pages not yet extracted and tagged, oldest first."""
+    return _dicts(
+        con.execute(
+            "select * from raw_pages where enriched_at is null order by fetched_at, url limit ?",
+            [limit],
+        )
+    )
+
+
+def feed_validators(con: Connection) -> dict[str, tuple[str | None, str | None]]:
+    """ETag and Last-Modified per feed name, for conditional GETs."""
+    rows = con.execute("select name, etag, last_modified from feeds").fetchall()
+    return {name: (etag, modified) for name, etag, modified in rows}
+
+
+def feed_settings(con: Connection) -> dict[str, tuple[str | None, str | None]]:
+    """Feed name -> (language, country), as the last pass recorded them."""
+    rows = con.execute("select name, language, country from feeds").fetchall()
+    return {name: (language, country) for name, language, country in rows}
+
+
+def known_hashes(con: Connection) -> dict[str, str]:
+    rows = con.execute(
+        "select content_hash, min(article_id) from articles where status = 'ok' "
+        "and duplicate_of is null group by content_hash"
+    ).fetchall()
+    return {h: a for h, a in rows}
+
+
+def _dicts(cursor: Connection) -> list[dict[str, Any]]:
+    columns = [d[0] for d in cursor.description or []]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def run_query(
+    con: Connection, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    cursor = con.execute(sql, params or [])
+    if cursor.description is None:
+        return [], []
+    columns = [d[0] for d in cursor.description]
+    return columns, cursor.fetchall()
+
+
+COUNTED = ("feeds", "articles", "entities", "places", "events", "runs", "fetch_log", "raw_pages")
+
+
+def table_counts(con: Connection) -> dict[str, int]:
+    return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in COUNTED}
+
+
+def run_checks(con: Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """Run every data-quality check in sql/checks/. Returns the failing ones and their rows."""
+    failures: dict[str, list[tuple[Any, ...]]] = {}
+    for path in sorted((sql_dir() / "checks").glob("*.sql")):
+        rows = con.execute(path.read_text(encoding="utf-8")).fetchall()
+        if rows:
+            failures[path.stem] = rows
+    return failures
+
+
+def check_names() -> list[str]:
+    return sorted(p.stem for p in (sql_dir() / "checks").glob("*.sql"))
