@@ -46,7 +46,7 @@ bench: setup
 	$(BIN)/python bench/bench_pipeline.py
 
 clean:
-	rm -rf $(VENV) data/news.duckdb data/news.duckdb.wal data/spool .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data/news.duckdb data/news.duckdb.wal data/spool data/hosts .pytest_cache .mypy_cache .ruff_cache
 
 # A development Airflow (api-server, scheduler, dag-processor, triggerer; SQLite;
 # LocalExecutor) with the project's settings from config/airflow/env.sh, run by

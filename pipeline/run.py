@@ -34,6 +34,7 @@ from pipeline.extract import close_extraction_pool, extract_article
 from pipeline.feeds import BadFeed, enabled_feeds, parse_feed
 from pipeline.fetch import Fetcher, make_client
 from pipeline.geo.gazetteer import load_gazetteer
+from pipeline.politeness import HostGate
 from pipeline.records import (
     Article,
     Entity,
@@ -220,7 +221,9 @@ async def _ingest(
     validators: Mapping[str, tuple[str | None, str | None]],
 ) -> Ingested:
     async with make_client(settings) as client:
-        fetcher = Fetcher(settings, client)
+        # Per-host limits shared with every other ingest (Airflow's mapped tasks are
+        # separate processes) through files next to the spool.
+        fetcher = Fetcher(settings, client, gate=HostGate(settings.spool_dir.parent / "hosts"))
         feed_pages = await asyncio.gather(
             *(fetcher.get(f.url, "feed", conditional_headers(validators, f)) for f in feeds)
         )

@@ -1,17 +1,48 @@
-"""The host gate: per-host limits that hold across processes, exercised through its
-files, from this process and from a subprocess that is killed while it holds them."""
+"""The host gate: per-host limits that hold across Fetchers and across processes.
+
+The gate's files are exercised directly, then through Fetchers in separate processes
+(started with `spawn`, like fresh task processes) sending requests to one threaded
+pytest-httpserver on 127.0.0.1, whose handler records when each request arrived and how
+many were in flight. Every assertion is about what the server saw.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from pipeline.config import Settings
+from pipeline.fetch import Fetcher, make_client
 from pipeline.politeness import SKEW_S, HostGate
+from pipeline.records import Page
 from tests.conftest import ROOT
+
+SETTINGS = replace(
+    Settings(),
+    timeout_s=10.0,
+    concurrency=16,
+    per_host_concurrency=2,
+    per_host_delay_s=0.0,
+    retries=0,
+    respect_robots=False,
+    user_agent="newsevents-test/1.0",
+)
+TOLERANCE_S = 0.05  # the server sees a request a little after the client claimed its start
+
 
 # --- the gate's files ----------------------------------------------------------------------
 
@@ -142,3 +173,170 @@ def test_a_killed_process_leaves_no_slot_held(tmp_path: Path) -> None:
         slot.release()
     time.sleep(0.5)
     assert gate.wait_s("example.org") == 0.0  # its claim lapsed at its deadline
+
+
+# --- Fetchers in separate processes -------------------------------------------------------
+
+
+@dataclass
+class Recorder:
+    """Arrival times (time.monotonic(), in this process) and in-flight counts."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    starts: list[tuple[float, str]] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+
+    def handler(self, seconds: float = 0.0, **headers: str) -> Callable[[Request], Response]:
+        def handle(request: Request) -> Response:
+            with self.lock:
+                self.starts.append((time.monotonic(), request.full_path.rstrip("?")))
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                time.sleep(seconds)
+                return Response("<p>ok</p>", content_type="text/html", headers=headers)
+            finally:
+                with self.lock:
+                    self.in_flight -= 1
+
+        return handle
+
+    def gaps(self) -> list[float]:
+        times = sorted(t for t, _ in self.starts)
+        return [round(b - a, 3) for a, b in itertools.pairwise(times)]
+
+
+@pytest.fixture
+def server() -> Iterator[HTTPServer]:
+    """A threaded server on 127.0.0.1, so requests from several processes overlap."""
+    made = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    made.start()
+    yield made
+    made.stop()
+
+
+def _allow(settings: Settings, server: HTTPServer) -> Settings:
+    return replace(settings, allow_private_hosts=(f"127.0.0.1:{server.port}",))
+
+
+async def _fetch(urls: Sequence[str], settings: Settings, gate: HostGate | None) -> list[Page]:
+    async with make_client(settings) as client:
+        fetcher = Fetcher(settings, client, gate=gate)
+        return list(await asyncio.gather(*(fetcher.get(u) for u in urls)))
+
+
+def _fetch_in_a_process(
+    urls: list[str], settings: Settings, gate_dir: str | None, start_at: float
+) -> None:
+    """A process's whole run: one Fetcher, its own event loop; all processes begin at
+    `start_at` (wall clock), so their requests overlap. Exits 1 if a page failed."""
+    time.sleep(max(0.0, start_at - time.time()))
+    gate = HostGate(gate_dir) if gate_dir else None
+    pages = asyncio.run(_fetch(urls, settings, gate))
+    sys.exit(0 if all(p.ok for p in pages) else 1)
+
+
+def _run_processes(
+    server: HTTPServer, settings: Settings, gate_dir: Path | None, processes: int, each: int
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    start_at = time.time() + 3.0  # after every process has imported the pipeline
+    where = str(gate_dir) if gate_dir else None
+    base = f"http://127.0.0.1:{server.port}"
+    procs = [
+        context.Process(
+            target=_fetch_in_a_process,
+            args=([f"{base}/p{n}?i={i}" for i in range(each)], settings, where, start_at),
+        )
+        for n in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=60)
+    assert [proc.exitcode for proc in procs] == [0] * processes
+
+
+def test_per_host_delay_holds_across_processes(server: HTTPServer, tmp_path: Path) -> None:
+    rec = Recorder()
+    server.expect_request("/p0").respond_with_handler(rec.handler())
+    server.expect_request("/p1").respond_with_handler(rec.handler())
+    server.expect_request("/p2").respond_with_handler(rec.handler())
+    settings = _allow(replace(SETTINGS, per_host_delay_s=0.4), server)
+    _run_processes(server, settings, tmp_path / "hosts", processes=3, each=3)
+    assert len(rec.starts) == 9
+    assert min(rec.gaps()) >= 0.4 - TOLERANCE_S, rec.gaps()
+    assert {path[:3] for _, path in rec.starts} == {"/p0", "/p1", "/p2"}
+
+
+def test_per_host_concurrency_holds_across_processes(server: HTTPServer, tmp_path: Path) -> None:
+    rec = Recorder()
+    for n in range(3):
+        server.expect_request(f"/p{n}").respond_with_handler(rec.handler(0.2))
+    settings = _allow(replace(SETTINGS, per_host_concurrency=2), server)
+    _run_processes(server, settings, tmp_path / "hosts", processes=3, each=4)
+    assert len(rec.starts) == 12
+    assert rec.max_in_flight == 2  # never more, and it did use both
+
+
+# --- one Fetcher after another, as mapped tasks run -------------------------------------
+
+
+def test_a_second_fetcher_waits_for_the_delay_after_the_first(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    rec = Recorder()
+    server.expect_request("/p").respond_with_handler(rec.handler())
+    settings = _allow(replace(SETTINGS, per_host_delay_s=0.5), server)
+    url = f"http://127.0.0.1:{server.port}/p"
+    for n in range(2):
+        (page,) = asyncio.run(_fetch([f"{url}?n={n}"], settings, HostGate(tmp_path)))
+        assert page.ok
+    assert rec.gaps()[0] >= 0.5 - TOLERANCE_S
+
+
+def test_retry_after_holds_the_host_for_another_fetcher(server: HTTPServer, tmp_path: Path) -> None:
+    limited: list[float] = []
+
+    def slow_down(request: Request) -> Response:
+        limited.append(time.monotonic())
+        return Response("slow down", status=429, headers={"Retry-After": "1"})
+
+    rec = Recorder()
+    server.expect_request("/limited").respond_with_handler(slow_down)
+    server.expect_request("/other").respond_with_handler(rec.handler())
+    settings = _allow(replace(SETTINGS, retries=1), server)
+    base = f"http://127.0.0.1:{server.port}"
+
+    async def main() -> tuple[list[Page], list[Page]]:
+        async def later() -> list[Page]:
+            while not limited:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # the first fetcher has read the 429 by now
+            return await _fetch([f"{base}/other"], settings, HostGate(tmp_path))
+
+        return await asyncio.gather(
+            _fetch([f"{base}/limited"], settings, HostGate(tmp_path)), later()
+        )
+
+    (first,), (second,) = asyncio.run(main())
+    assert first.status == 429 and second.ok
+    assert rec.starts[0][0] - limited[0] >= 1.0 - TOLERANCE_S
+
+
+def test_crawl_delay_holds_for_the_next_fetcher(server: HTTPServer, tmp_path: Path) -> None:
+    rec = Recorder()
+    server.expect_request("/robots.txt").respond_with_data(
+        "User-agent: *\nCrawl-delay: 1\nAllow: /\n", content_type="text/plain"
+    )
+    server.expect_request("/p").respond_with_handler(rec.handler())
+    settings = _allow(replace(SETTINGS, respect_robots=True), server)
+    url = f"http://127.0.0.1:{server.port}/p"
+    (page,) = asyncio.run(_fetch([url], settings, HostGate(tmp_path)))
+    assert page.ok
+    # A second run that has not read robots.txt yet (its own robots.txt request waits too).
+    (page,) = asyncio.run(_fetch([url], replace(settings, respect_robots=False),
+                                 HostGate(tmp_path)))  # fmt: skip
+    assert page.ok
+    assert rec.gaps()[0] >= 1.0 - TOLERANCE_S
