@@ -46,7 +46,7 @@ bench: setup
 	$(BIN)/python bench/bench_pipeline.py
 
 clean:
-	rm -rf $(VENV) data/news.duckdb data/news.duckdb.wal data/news.pipeline data/spool data/archive \
+	rm -rf $(VENV) data/news.duckdb data/news.duckdb.wal data/news.pipeline data/spool data/archive data/hosts \
 		data/lake data/lake.sqlite data/lake.sqlite-shm data/lake.sqlite-wal data/lake.pipeline \
 		.pytest_cache .mypy_cache .ruff_cache
 

@@ -4,6 +4,12 @@
   5xx or no answer means disallow for this run), including Crawl-delay. Each host gets at
   most `per_host_concurrency` requests at a time and at least `per_host_delay_s` between
   request starts; `concurrency` caps the total. Requests carry the configured User-Agent.
+  A Fetcher keeps these per-host limits for its own requests; given a `HostGate`
+  (pipeline.politeness), as every ingest is, it keeps them together with every other
+  process using the gate's directory, such as Airflow's mapped `ingest_feed` tasks. The
+  gate counts the delay from when a request really left, and shares Retry-After and
+  Crawl-delay too. (robots.txt is still read once per Fetcher, and a host skipped for a
+  long Retry-After is skipped by that Fetcher only.)
 * **Persistent.** 408, 429, 5xx and connection failures are retried with exponential
   backoff and jitter; Retry-After (seconds or an HTTP date) is honoured up to
   `retry_after_cap_s`, and beyond it the host is skipped for the rest of the run.
@@ -25,6 +31,7 @@ bad URL never stops a run. The decision functions (`blocked_reason`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import ipaddress
 import logging
@@ -32,7 +39,7 @@ import random
 import socket
 import time
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +50,7 @@ import httpx
 from protego import Protego
 
 from pipeline.config import Settings
+from pipeline.politeness import HostGate
 from pipeline.records import Page
 
 log = logging.getLogger(__name__)
@@ -321,6 +329,7 @@ class _Host:
     next_start: float = 0.0
     skipped: str | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    name: str = ""  # the host's name in the gate: host[:port], lower case, no user info
 
 
 @dataclass
@@ -334,6 +343,32 @@ class _Result:
 
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+Sent = Callable[[], Awaitable[None]]
+
+
+class _Sent:
+    """Tells the gate, once, that a claimed request has left, so that the host's next
+    start is counted from then: the start was claimed before the connection was made,
+    and a new connection, TLS or a fresh process's first request take tens to hundreds
+    of milliseconds. Also called when the request ends without leaving."""
+
+    def __init__(self, gate: HostGate, host: _Host) -> None:
+        self.gate, self.host, self.done = gate, host, False
+
+    async def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            await asyncio.to_thread(self.gate.sent, self.host.name, self.host.delay)
+
+
+def _when_sent(sent: Sent) -> Callable[[str, Any], Awaitable[None]]:
+    """An httpcore trace callback that awaits `sent` as the request headers go out."""
+
+    async def trace(event: str, info: Any) -> None:
+        if event.endswith(".send_request_headers.started"):
+            await sent()
+
+    return trace
 
 
 async def resolve(host: str, port: int) -> list[str]:
@@ -358,14 +393,22 @@ async def resolve(host: str, port: int) -> list[str]:
 
 class Fetcher:
     """One run's HTTP state: per-host politeness, robots.txt, skipped hosts, and a log of
-    the robots.txt fetches themselves."""
+    the robots.txt fetches themselves.
+
+    With a `gate`, the per-host limits also hold together with every other process (and
+    Fetcher) using the gate's directory; without one they hold within this Fetcher."""
 
     def __init__(
-        self, settings: Settings, client: httpx.AsyncClient, resolver: Resolver | None = None
+        self,
+        settings: Settings,
+        client: httpx.AsyncClient,
+        resolver: Resolver | None = None,
+        gate: HostGate | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
         self.resolver = resolver or resolve
+        self.gate = gate
         self.allow = AllowList(settings.allow_private_hosts)
         self.global_sem = asyncio.Semaphore(settings.concurrency)
         self.hosts: dict[str, _Host] = {}
@@ -380,26 +423,73 @@ class Fetcher:
             self.hosts[netloc] = _Host(
                 asyncio.Semaphore(self.settings.per_host_concurrency),
                 self.settings.per_host_delay_s,
+                name=netloc.rsplit("@", 1)[-1].lower(),
             )
         return self.hosts[netloc]
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, host: _Host) -> AsyncIterator[None]:
+        """One of the host's in-flight slots in the gate (shared with other processes),
+        held for the request; polled with sleeps, as the event loop must not wait on a
+        lock. Without a gate the host's semaphore alone caps it."""
+        if self.gate is None:
+            yield
+            return
+        pause = 0.01
+        while (slot := self.gate.try_slot(host.name, self.settings.per_host_concurrency)) is None:
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, 0.25)
+        try:
+            yield
+        finally:
+            slot.release()
 
     async def _turn(self, host: _Host) -> None:
         """Wait until this host may be sent another request, then take a global slot (the
         caller releases it). The global slot is taken only after the per-host wait, so a
         host's politeness pause or a busy host never holds a slot another host could use;
-        the start is stamped once both are held, so starts to a host stay `delay` apart."""
+        the start is stamped once both are held, so starts to a host stay `delay` apart.
+        With a gate, the start is claimed there too (`_claim`)."""
         async with host.lock:
             wait = host.next_start - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            await self.global_sem.acquire()
+            if self.gate is None:
+                await self.global_sem.acquire()
+            else:
+                await self._claim(self.gate, host)
             host.next_start = time.monotonic() + host.delay
+
+    async def _claim(self, gate: HostGate, host: _Host) -> None:
+        """Wait for the host's turn in the gate (other processes' requests count), take a
+        global slot, and claim the start. If another process started a request to the
+        host meanwhile, the slot is given back and the wait begins again. The gate's
+        calls take a file lock, so they run in a thread."""
+        while True:
+            wait = await asyncio.to_thread(gate.wait_s, host.name)
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            await self.global_sem.acquire()
+            try:
+                wait = await asyncio.to_thread(
+                    gate.claim, host.name, host.delay, self.settings.timeout_s
+                )
+            except BaseException:
+                self.global_sem.release()
+                raise
+            if wait <= 0:
+                return
+            self.global_sem.release()
 
     # -- one request, redirects followed by hand -------------------------------------------
 
-    async def _once(self, url: str, kind: str, headers: Mapping[str, str]) -> _Result:
+    async def _once(
+        self, url: str, kind: str, headers: Mapping[str, str], sent: Sent | None = None
+    ) -> _Result:
+        """`sent` is awaited when the first request's headers go out (not redirects)."""
         current = url
-        for _hop in range(MAX_REDIRECTS + 1):
+        for hop in range(MAX_REDIRECTS + 1):
             scheme, host, port = _split(current)
             parts = urlsplit(current)
             addresses = await self.resolver(host, port)
@@ -410,7 +500,9 @@ class Fetcher:
             netloc = _hostport(address, port) if ":" in address else f"{address}:{port}"
             target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
             send = {**headers, "Host": parts.netloc.rsplit("@", 1)[-1]}
-            extensions = {"sni_hostname": host} if scheme == "https" else {}
+            extensions: dict[str, Any] = {"sni_hostname": host} if scheme == "https" else {}
+            if sent is not None and hop == 0:
+                extensions["trace"] = _when_sent(sent)
             async with self.client.stream(
                 "GET", target, headers=send, extensions=extensions
             ) as response:
@@ -473,10 +565,12 @@ class Fetcher:
             raise _Failure("UnsupportedContent", f"body is a {sniff_binary(bytes(body))}", status)
         return bytes(body)
 
-    async def _attempt(self, url: str, kind: str, headers: Mapping[str, str]) -> _Result:
+    async def _attempt(
+        self, url: str, kind: str, headers: Mapping[str, str], sent: Sent | None = None
+    ) -> _Result:
         try:
             async with asyncio.timeout(self.settings.timeout_s):
-                return await self._once(url, kind, headers)
+                return await self._once(url, kind, headers, sent)
         except TimeoutError as exc:
             raise _Failure("Timeout", f"deadline of {self.settings.timeout_s}s passed") from exc
         except httpx.TimeoutException as exc:
@@ -529,6 +623,8 @@ class Fetcher:
             new_delay = max(host.delay, min(float(delay), self.settings.retry_after_cap_s))
             host.next_start += new_delay - host.delay  # counted from the robots.txt fetch
             host.delay = new_delay
+            if self.gate is not None:
+                await asyncio.to_thread(self.gate.space, host.name, new_delay)
         return rules
 
     # -- the public call -----------------------------------------------------------------
@@ -567,14 +663,17 @@ class Fetcher:
         attempt = 0
         while True:
             try:
-                async with host.semaphore:
+                async with host.semaphore, self._slot(host):
                     await self._turn(host)
+                    sent = None if self.gate is None else _Sent(self.gate, host)
                     try:
                         if host.skipped:  # while this request waited its turn
                             return failed("HostSkipped", host.skipped, tries=attempt)
-                        result = await self._attempt(url, kind, request_headers)
+                        result = await self._attempt(url, kind, request_headers, sent)
                     finally:
                         self.global_sem.release()
+                        if sent is not None:
+                            await sent()  # if it never left (nothing, if it did)
             except _Failure as failure:
                 retryable = (failure.status in RETRY_STATUSES) or (
                     failure.status is None and failure.error_class in RETRY_ERRORS
@@ -592,6 +691,8 @@ class Fetcher:
                     wait = backoff_delay(attempt, self.settings.backoff_base_s, self.rng)
                 else:  # the server asked the whole host to wait, not just this request
                     host.next_start = max(host.next_start, time.monotonic() + wait)
+                    if self.gate is not None:
+                        await asyncio.to_thread(self.gate.hold, host.name, wait)
                 attempt += 1
                 await asyncio.sleep(wait)
                 continue

@@ -35,6 +35,7 @@ from pipeline.extract import close_extraction_pool, extract_article
 from pipeline.feeds import BadFeed, enabled_feeds, parse_feed
 from pipeline.fetch import Fetcher, make_client
 from pipeline.geo.gazetteer import load_gazetteer
+from pipeline.politeness import HostGate
 from pipeline.records import (
     Article,
     Entity,
@@ -206,7 +207,8 @@ def ingest(
     politeness across processes (the mapped tasks of one DAG run)."""
     # A refetch asks for everything again, so feeds are not fetched conditionally either.
     validators = {} if settings.refetch else (validators or {})
-    return asyncio.run(_ingest(feeds, settings, known, stats, validators))
+    gate = HostGate(hosts_dir) if hosts_dir is not None else None
+    return asyncio.run(_ingest(feeds, settings, known, stats, validators, gate))
 
 
 async def _ingest(
@@ -215,9 +217,12 @@ async def _ingest(
     known: Mapping[str, datetime],
     stats: RunStats,
     validators: Mapping[str, tuple[str | None, str | None]],
+    gate: HostGate | None,
 ) -> Ingested:
     async with make_client(settings) as client:
-        fetcher = Fetcher(settings, client)
+        # Per-host limits shared with every other ingest of the store (Airflow's mapped
+        # tasks are separate processes) through files in the store's hosts/ folder.
+        fetcher = Fetcher(settings, client, gate=gate)
         feed_pages = await asyncio.gather(
             *(fetcher.get(f.url, "feed", conditional_headers(validators, f)) for f in feeds)
         )

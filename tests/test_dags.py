@@ -8,11 +8,14 @@ dag.test() runs the tasks in this process, so the tests can make a load fail on 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +25,8 @@ from typing import Any
 import duckdb
 import pytest
 import yaml
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 import pipeline.run
 import pipeline.store.sql
@@ -539,3 +544,91 @@ def test_check_failures_list_the_offending_rows(tmp_path: Path) -> None:
     assert lines[0].startswith("1 of ") and "data-quality checks failed" in lines[0]
     assert lines[1] == "- fetch_failures_explained: 3 rows, first 2 shown"
     assert len(lines) == 4 and "bad-0" in lines[2] and "bad-1" in lines[3]
+
+
+# --- politeness across the mapped tasks ----------------------------------------------------
+
+ONE_HOST_DELAY_S = 0.8
+
+
+def _one_host_site(server: HTTPServer, base: str) -> Callable[[], list[tuple[float, str]]]:
+    """Two feeds of two articles each and a robots.txt, all on one host; returns a
+    function that gives the server's own log: (arrival, path), in arrival order."""
+    lock = threading.Lock()
+    seen: list[tuple[float, str]] = []
+
+    def page(body: str, content_type: str) -> Callable[[Request], Response]:
+        def handler(request: Request) -> Response:
+            with lock:
+                seen.append((time.monotonic(), request.path))
+            return Response(body, content_type=content_type)
+
+        return handler
+
+    server.expect_request("/robots.txt").respond_with_handler(
+        page("User-agent: *\nAllow: /\n", "text/plain")
+    )
+    for name in ("a", "b"):
+        items = "".join(
+            f"<item><title>{name} {n}</title><link>{base}/{name}/{n}.html</link>"
+            "<pubDate>Sun, 02 Nov 2025 09:15:00 +0000</pubDate></item>"
+            for n in (1, 2)
+        )
+        rss = (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>{name}</title><link>{base}/</link><description>d</description>"
+            f"{items}</channel></rss>"
+        )
+        server.expect_request(f"/{name}.rss").respond_with_handler(page(rss, "application/rss+xml"))
+        for n in (1, 2):
+            html = f"<html><body><article><p>Story {name} {n}.</p></article></body></html>"
+            server.expect_request(f"/{name}/{n}.html").respond_with_handler(page(html, "text/html"))
+
+    def log() -> list[tuple[float, str]]:
+        with lock:
+            return sorted(seen)
+
+    return log
+
+
+def test_per_host_delay_holds_across_the_mapped_ingest_tasks(
+    dags: dict[str, Any],
+    airflow_db: Path,
+    fast_retries: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two feeds on one host are two mapped task instances, each with its own fetcher:
+    the host's delay must still hold between every two request starts the server saw,
+    including the last request of one task and the first of the next. (dag.test() runs
+    the two one after the other; tests/test_politeness.py runs fetchers in processes at
+    the same time.)"""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        log = _one_host_site(server, base)
+        feeds = [{"name": f"site-{n}", "url": f"{base}/{n}.rss"} for n in ("a", "b")]
+        registry = tmp_path / "feeds.yaml"
+        registry.write_text(yaml.safe_dump({"feeds": feeds}), encoding="utf-8")
+        monkeypatch.setenv("NEWS_FEEDS", str(registry))
+        monkeypatch.setenv("NEWS_DB", str(tmp_path / "news.duckdb"))
+        monkeypatch.setenv("NEWS_TIMEOUT", "5")
+        monkeypatch.setenv("NEWS_LOCK_TIMEOUT", "2")
+        monkeypatch.setenv("NEWS_ALLOW_PRIVATE_HOSTS", f"127.0.0.1:{server.port}")
+        monkeypatch.setenv("NEWS_PER_HOST_DELAY", str(ONE_HOST_DELAY_S))
+        monkeypatch.setenv("NEWS_PER_HOST_CONCURRENCY", "2")
+
+        dr = _run(dags["news_ingest"], logical_date=LOGICAL_DATE)
+        seen = log()
+    finally:
+        server.stop()
+    mapped = {ti.rendered_map_index for ti in dr.get_task_instances() if ti.map_index >= 0}
+    assert mapped == {"site-a", "site-b"}
+    paths = [p for _, p in seen]
+    # Each task's fetcher reads robots.txt, its feed and the feed's two articles.
+    articles = [f"/{site}/{n}.html" for site in "ab" for n in (1, 2)]
+    assert sorted(paths) == sorted(["/robots.txt", "/robots.txt", "/a.rss", "/b.rss", *articles])
+    gaps = [round(b - a, 3) for (a, _), (b, _) in itertools.pairwise(seen)]
+    assert min(gaps) >= ONE_HOST_DELAY_S - 0.05, list(zip(paths[1:], gaps, strict=True))
+    assert _counts(tmp_path / "news.duckdb")["raw_pages"] == 4
