@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -34,8 +35,9 @@ _TYPES = {
 
 
 def default_corpus_dir() -> Path:
-    """samples/demo in the source tree this package was installed from."""
-    return Path(__file__).resolve().parent.parent / "samples" / "demo"
+    """The bundled corpus: samples/demo, which ships inside the package as
+    pipeline.demo_corpus (in an editable install, the checkout's folder itself)."""
+    return Path(str(resources.files("pipeline.demo_corpus")))
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,22 @@ def test_the_image_is_the_pinned_airflow_with_requirements_and_the_package() -> 
     assert [line for line in lines if line.startswith("USER ")][-1] == "USER airflow"
     # The DAGs are in the image, where Airflow looks for them.
     assert any(re.fullmatch(r"COPY (--\S+ )*dags /opt/airflow/dags/?", line) for line in lines)
+
+
+def test_the_image_builds_the_package_from_every_folder_it_maps() -> None:
+    """pip builds the package in /opt/newsevents/src: every folder that pyproject.toml maps
+    into it (pipeline, sql as pipeline.sql, samples/demo as pipeline.demo_corpus) must be
+    copied there, or the build fails."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]
+    folders = set(setuptools["package-dir"].values())
+    copied = {
+        line.split()[-1].removeprefix("/opt/newsevents/src/").rstrip("/")
+        for line in _dockerfile()
+        if line.startswith("COPY ") and line.split()[-1].startswith("/opt/newsevents/src/")
+    }
+    assert folders and folders <= copied, folders - copied
 
 
 def test_the_build_context_has_what_the_dockerfile_copies() -> None:
