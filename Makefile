@@ -53,6 +53,8 @@ clean:
 # A development Airflow (api-server, scheduler, dag-processor, triggerer; SQLite;
 # LocalExecutor) with the project's settings from config/airflow/env.sh, run by
 # config/airflow/standalone.py so that it stops cleanly; its state lives in airflow_home/.
+# It runs on the demo corpus, served on 127.0.0.1 with it, into data/airflow-demo.duckdb,
+# unless NEWS_FEEDS names a registry (NEWS_FEEDS=config/feeds.yaml make airflow).
 airflow: setup
 	@. ./config/airflow/env.sh && \
 	airflow db migrate >/dev/null && \

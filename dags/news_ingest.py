@@ -9,8 +9,9 @@ missed interval, but a backfill of past intervals works, and is idempotent (see 
 Tasks, and what each passes on in XCom (ids, counts and paths only):
 
 - `read_registry` reads the feed registry (`NEWS_FEEDS`, default `config/feeds.yaml`)
-  when the run starts, never at parse time. XCom: the enabled feeds (name, url, outlet,
-  country, language).
+  when the run starts, never at parse time, and fails the run, without retries, when
+  `NEWS_REQUIRE_CONTACT` is on (as in docker compose) and `NEWS_USER_AGENT` carries no
+  contact. XCom: the enabled feeds (name, url, outlet, country, language).
 - `ingest_feed`, mapped over the feeds (one task instance per feed, named after it),
   fetches the feed and the articles it lists that are not stored yet, and writes them to
   the spool next to the database. It does not write DuckDB. XCom: the run id, the spool
@@ -70,9 +71,12 @@ def news_ingest() -> None:
     def read_registry() -> list[dict[str, Any]]:
         """Read the feed registry (`NEWS_FEEDS`, default `config/feeds.yaml`) and return
         the enabled feeds. It is read at run time, never when the DAG is parsed, so an edit
-        takes effect at the next run. An invalid registry fails at once, without retries."""
+        takes effect at the next run. An invalid registry fails at once, without retries,
+        and so does a crawl of other people's sites without a contact in `NEWS_USER_AGENT`
+        while `NEWS_REQUIRE_CONTACT` is on."""
         import dataclasses
 
+        from pipeline.config import ConfigError, check_contact
         from pipeline.feeds import RegistryError, enabled_feeds, load_registry
 
         settings = load_settings()
@@ -80,6 +84,10 @@ def news_ingest() -> None:
             feeds = enabled_feeds(load_registry(settings.feeds_path))
         except RegistryError as exc:
             raise AirflowFailException(str(exc)) from exc
+        try:
+            check_contact(settings, [feed.url for feed in feeds])
+        except ConfigError as exc:
+            raise AirflowFailException(f"newsevents settings: {exc}") from exc
         log.info("%d enabled feeds in %s", len(feeds), settings.feeds_path)
         return [dataclasses.asdict(feed) for feed in feeds]
 

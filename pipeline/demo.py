@@ -3,19 +3,27 @@
 The server replaces the token {{BASE_URL}} in every file with its own address, so the
 feeds and pages link to wherever it happens to listen. It starts and stops with the demo;
 the pipeline fetches through real HTTP exactly as it would from a news site.
+
+`python -m pipeline.demo --port PORT --registry PATH` serves the corpus on its own, with a
+feed registry for it at PATH, until it is stopped: `make airflow` runs it this way, so that
+the DAGs, in other processes, fetch from it.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import hashlib
 import json
 import mimetypes
+import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -34,8 +42,9 @@ _TYPES = {
 
 
 def default_corpus_dir() -> Path:
-    """samples/demo in the source tree this package was installed from."""
-    return Path(__file__).resolve().parent.parent / "samples" / "demo"
+    """The bundled corpus: samples/demo, which ships inside the package as
+    pipeline.demo_corpus (in an editable install, the checkout's folder itself)."""
+    return Path(str(resources.files("pipeline.demo_corpus")))
 
 
 @dataclass
@@ -69,9 +78,30 @@ class CorpusServer:
                     out[record["slug"]] = how[record["kind"]]
         return out
 
-    def feeds(self) -> list[Feed]:
+    def registry_text(self) -> str:
+        """The corpus's feed registry, with this server's address in its URLs."""
         text = (self.corpus / "feeds.yaml").read_text(encoding="utf-8")
-        return parse_registry(text.replace(TOKEN, self.base_url), str(self.corpus / "feeds.yaml"))
+        return text.replace(TOKEN, self.base_url)
+
+    def feeds(self) -> list[Feed]:
+        return parse_registry(self.registry_text(), str(self.corpus / "feeds.yaml"))
+
+    def write_registry(self, path: Path) -> Path:
+        """Write the feed registry for this server to `path` (whole or not at all), for a
+        pipeline in another process: NEWS_FEEDS=path."""
+        self.feeds()  # the corpus's registry is valid
+        lines = self.registry_text().splitlines(keepends=True)
+        while lines and lines[0].startswith("#"):
+            lines.pop(0)  # the corpus's own header speaks of the token
+        header = (
+            f"# The demo corpus's feeds, served at {self.base_url} by `python -m "
+            "pipeline.demo` (make airflow runs it). Written on every start.\n"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(header + "".join(lines), encoding="utf-8")
+        partial.replace(path)
+        return path
 
 
 def _handler(site: Path, base: list[str]) -> type[BaseHTTPRequestHandler]:
@@ -129,3 +159,35 @@ def serve_corpus(corpus: Path | None = None, port: int = 0) -> Iterator[CorpusSe
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.demo",
+        description="Serve the demo corpus on 127.0.0.1 until SIGTERM or Ctrl-C, with a feed "
+        "registry for it (what `make airflow` runs).",
+    )
+    parser.add_argument("--port", type=int, required=True, help="port on 127.0.0.1")
+    parser.add_argument("--registry", type=Path, required=True, help="write the registry here")
+    parser.add_argument("--corpus", type=Path, help="corpus directory (default: the bundled one)")
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(serve_corpus(args.corpus, port=args.port))
+        except OSError as exc:  # the port is taken, or there is no corpus
+            print(f"cannot serve the demo corpus on 127.0.0.1:{args.port}: "
+                  f"{exc.strerror or exc}", file=sys.stderr, flush=True)  # fmt: skip
+            return 1
+        server.write_registry(args.registry)
+        print(f"serving the demo corpus from {server.corpus} at {server.base_url}; "
+              f"its feed registry is {args.registry}", flush=True)  # fmt: skip
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from pipeline import cli
 from pipeline.store import FileStore
@@ -118,6 +119,37 @@ def test_bad_registry_is_a_clear_error(tmp_path: Path, capsys: Any) -> None:
     feeds.write_text("feeds:\n  - name: x\n    url: ftp://example.org/feed\n")
     code, _, err = _run(capsys, "run", "--db", str(tmp_path / "n.duckdb"), "--feeds", str(feeds))
     assert code == 2 and "feeds[0]" in err and "http(s) URL" in err
+
+
+EMPTY_RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
+
+
+def test_run_refuses_to_crawl_without_a_contact_when_it_is_required(
+    tmp_path: Path, capsys: Any, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/robots.txt").respond_with_data("", status=404)
+    httpserver.expect_request("/feed.rss").respond_with_data(
+        EMPTY_RSS, content_type="application/rss+xml"
+    )
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"feeds:\n  - name: local\n    url: {httpserver.url_for('/feed.rss')}\n")
+    db = tmp_path / "n.duckdb"
+    monkeypatch.setenv("NEWS_REQUIRE_CONTACT", "true")
+    monkeypatch.setenv("NEWS_PER_HOST_DELAY", "0")
+    # The server is on loopback, but not listed in NEWS_ALLOW_PRIVATE_HOSTS: not ours.
+    code, out, err = _run(capsys, "run", "--db", str(db), "--feeds", str(feeds))
+    assert code == 2 and out == ""
+    assert err.startswith("newsevents: error: refusing to crawl: require_contact is on")
+    assert "Set NEWS_USER_AGENT" in err
+    assert httpserver.log == [] and not db.exists()  # nothing fetched, nothing stored
+
+    # With a contact, the pass runs and sends it.
+    monkeypatch.setenv("NEWS_ALLOW_PRIVATE_HOSTS", f"127.0.0.1:{httpserver.port}")
+    monkeypatch.setenv("NEWS_USER_AGENT", "newsevents-test (ops@newsroom.org)")
+    code, out, err = _run(capsys, "run", "--db", str(db), "--feeds", str(feeds))
+    assert code == 0, err
+    agents = {req.headers.get("User-Agent") for req, _ in httpserver.log}
+    assert agents == {"newsevents-test (ops@newsroom.org)"}
 
 
 def test_every_command_is_documented_in_the_readme() -> None:

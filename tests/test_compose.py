@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,45 @@ def test_airflow_services_share_one_image_and_environment(services: dict[str, An
     assert ":?" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
 
 
+def _resolved(env: dict[str, Any], dotenv: dict[str, str]) -> dict[str, str]:
+    """The NEWS_* variables a container gets: ${VAR:-default} from .env or the default."""
+
+    def sub(match: re.Match[str]) -> str:
+        return dotenv.get(match.group(1)) or match.group(2)
+
+    return {
+        key: re.sub(r"\$\{(\w+):-([^}]*)\}", sub, str(value))
+        for key, value in env.items()
+        if key.startswith("NEWS_")
+    }
+
+
+def test_the_stack_refuses_to_crawl_without_a_contact(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Airflow service has NEWS_REQUIRE_CONTACT on: with NEWS_USER_AGENT unset in
+    .env, the settings a task loads refuse the mounted registry, naming NEWS_USER_AGENT;
+    with a contact in it, they let it through."""
+    from pipeline.config import ConfigError, check_contact, load_settings
+    from pipeline.feeds import enabled_feeds, load_registry
+
+    for name in AIRFLOW_SERVICES:
+        assert services[name]["environment"]["NEWS_REQUIRE_CONTACT"] == "true", name
+    env = services["airflow-scheduler"]["environment"]
+    urls = [f.url for f in enabled_feeds(load_registry(ROOT / "config" / "feeds.yaml"))]
+    assert urls
+
+    for key, value in _resolved(env, {}).items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match=r"refusing to crawl.*Set NEWS_USER_AGENT"):
+        check_contact(load_settings(), urls)
+
+    contact = {"NEWS_USER_AGENT": "newsevents (research crawler; contact: ops@newsroom.org)"}
+    for key, value in _resolved(env, contact).items():
+        monkeypatch.setenv(key, value)
+    check_contact(load_settings(), urls)
+
+
 def test_the_data_directory_is_a_volume(compose: dict[str, Any], services: dict[str, Any]) -> None:
     env = services["airflow-scheduler"]["environment"]
     data_dir = str(Path(env["NEWS_DB"]).parent)
@@ -127,6 +167,22 @@ def test_the_image_is_the_pinned_airflow_with_requirements_and_the_package() -> 
     assert [line for line in lines if line.startswith("USER ")][-1] == "USER airflow"
     # The DAGs are in the image, where Airflow looks for them.
     assert any(re.fullmatch(r"COPY (--\S+ )*dags /opt/airflow/dags/?", line) for line in lines)
+
+
+def test_the_image_builds_the_package_from_every_folder_it_maps() -> None:
+    """pip builds the package in /opt/newsevents/src: every folder that pyproject.toml maps
+    into it (pipeline, sql as pipeline.sql, samples/demo as pipeline.demo_corpus) must be
+    copied there, or the build fails."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]
+    folders = set(setuptools["package-dir"].values())
+    copied = {
+        line.split()[-1].removeprefix("/opt/newsevents/src/").rstrip("/")
+        for line in _dockerfile()
+        if line.startswith("COPY ") and line.split()[-1].startswith("/opt/newsevents/src/")
+    }
+    assert folders and folders <= copied, folders - copied
 
 
 def test_the_build_context_has_what_the_dockerfile_copies() -> None:

@@ -3,11 +3,18 @@ values refused with a message that names the setting or the file."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from pipeline.config import ConfigError, Settings, load_settings
+from pipeline.config import (
+    ConfigError,
+    Settings,
+    check_contact,
+    load_settings,
+    user_agent_contact,
+)
 
 
 def _write(tmp_path: Path, text: str, name: str = "settings.yaml") -> Path:
@@ -227,4 +234,100 @@ def test_allow_private_hosts_entries_are_checked_when_settings_load(
     assert load_settings().allow_private_hosts == ("127.0.0.1", "localhost:8765", "[::1]:9000")
     monkeypatch.setenv("NEWS_ALLOW_PRIVATE_HOSTS", "127.0.0.1:http")
     with pytest.raises(ConfigError, match="'http' is not a port"):
+        load_settings()
+
+
+# --- a contact in the User-Agent (require_contact) ---------------------------------------
+
+BBC = "https://feeds.bbci.co.uk/news/world/rss.xml"
+DEMO = "http://127.0.0.1:8765/feeds/world.rss"
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "contact"),
+    [
+        ("newsevents/0.1.0 (news research crawler; contact: unset)", None),  # the default
+        ("newsevents/0.1.0", None),
+        ("newsevents (contact: me)", None),
+        ("newsevents (ops@newsroom.org)", "ops@newsroom.org"),
+        ("newsevents (mailto:Data.Desk+crawl@news-room.co.uk)", "Data.Desk+crawl@news-room.co.uk"),
+        ("newsevents (+https://github.com/newsroom/crawler)", "https://github.com"),
+        ("newsevents (+http://8.8.8.8/bot)", "http://8.8.8.8"),
+        # Names reserved for examples and tests, private addresses: they reach nobody.
+        ("newsevents (contact: you@example.org)", None),
+        ("newsevents (ops@news.example.com)", None),
+        ("newsevents (+https://www.example.net/bot)", None),
+        ("newsevents (ops@crawler.test, http://localhost:8080/)", None),
+        ("newsevents (+http://10.0.0.5/bot; http://127.0.0.1/)", None),
+        ("newsevents (+http://intranet/bot; root@localhost)", None),
+        ("newsevents (you@example.org, or ops@newsroom.org)", "ops@newsroom.org"),
+    ],
+)
+def test_a_contact_is_an_email_address_or_url_that_reaches_someone(
+    user_agent: str, contact: str | None
+) -> None:
+    assert user_agent_contact(user_agent) == contact
+
+
+def test_without_require_contact_anything_may_be_crawled() -> None:
+    check_contact(Settings(), [BBC])  # the default: off, for the CLI and the demo
+    assert Settings().require_contact is False
+
+
+def test_require_contact_refuses_other_sites_without_one_and_says_what_to_set() -> None:
+    settings = Settings(require_contact=True)
+    with pytest.raises(ConfigError) as exc:
+        check_contact(settings, [BBC, DEMO])
+    message = str(exc.value)
+    assert message.startswith("refusing to crawl: require_contact is on (NEWS_REQUIRE_CONTACT)")
+    assert "contact: unset" in message  # what it has
+    assert "Set NEWS_USER_AGENT to one with your e-mail address or an http(s) URL, e.g. " in message
+    assert 'NEWS_USER_AGENT="newsevents/' in message  # an example to copy
+    # The demo's host is not allowed here, so it counts as somebody else's.
+    assert "2 of 2 feeds" in message and "feeds.bbci.co.uk" in message
+    placeholder = dataclasses.replace(settings, user_agent="newsevents (you@example.org)")
+    with pytest.raises(ConfigError, match=r"you@example.org: a placeholder"):
+        check_contact(placeholder, [BBC])
+
+
+def test_require_contact_passes_with_a_contact() -> None:
+    settings = Settings(require_contact=True, user_agent="newsevents (ops@newsroom.org)")
+    check_contact(settings, [BBC])
+
+
+@pytest.mark.parametrize(
+    ("allow", "urls", "refused"),
+    [
+        # The demo: every feed on a loopback host and port that allow_private_hosts lists.
+        (("127.0.0.1:8765",), [DEMO, "http://127.0.0.1:8765/feeds/asia.atom"], False),
+        (("127.0.0.1",), ["http://127.0.0.1:9/feeds/a.rss"], False),
+        (("localhost:8765",), ["http://localhost:8765/a.rss", "http://[::1]:8765/b"], False),
+        (("[::1]:443",), ["https://[::1]/feed"], False),
+        ((), [], False),  # nothing to crawl
+        # One feed elsewhere is enough to need a contact.
+        (("127.0.0.1:8765",), [DEMO, BBC], True),
+        # Loopback, but another port than the allowed one, or not allowed at all.
+        (("127.0.0.1:8765",), ["http://127.0.0.1:8766/feeds/world.rss"], True),
+        ((), [DEMO], True),
+        # Allowed, but not loopback: a server on the network is somebody's.
+        (("10.0.0.5:8080",), ["http://10.0.0.5:8080/feed"], True),
+        (("127.0.0.1:8765",), ["not a url"], True),
+    ],
+)
+def test_require_contact_exempts_only_allowed_loopback_servers(
+    allow: tuple[str, ...], urls: list[str], refused: bool
+) -> None:
+    settings = load_settings(require_contact=True, allow_private_hosts=allow)
+    if refused:
+        with pytest.raises(ConfigError, match="refusing to crawl"):
+            check_contact(settings, urls)
+    else:
+        check_contact(settings, urls)
+
+
+def test_require_contact_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWS_REQUIRE_CONTACT", "true")
+    assert load_settings().require_contact is True
+    monkeypatch.setenv("NEWS_REQUIRE_CONTACT", "sometimes")
+    with pytest.raises(ConfigError, match="NEWS_REQUIRE_CONTACT"):
         load_settings()

@@ -336,6 +336,33 @@ def test_ingest_then_enrich_loads_the_demo_corpus_and_emits_assets(
     assert days > 0 and 0 < articles <= 34
 
 
+def test_ingest_refuses_to_crawl_without_a_contact_when_it_is_required(
+    dags: dict[str, Any],
+    news_env: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As in docker compose: NEWS_REQUIRE_CONTACT on and no contact in NEWS_USER_AGENT. The
+    run fails in read_registry, once (a retry cannot fix a setting), and fetches nothing."""
+    db = news_env(feeds=1)
+    monkeypatch.setenv("NEWS_REQUIRE_CONTACT", "true")
+    # The feeds are the demo server's, on loopback; without the address-guard exception it
+    # counts as somebody else's site (and the fetcher would refuse it anyway).
+    monkeypatch.delenv("NEWS_ALLOW_PRIVATE_HOSTS")
+    capsys.readouterr()
+
+    dr = dags["news_ingest"].test(logical_date=LOGICAL_DATE)
+    assert str(dr.state) == "failed"
+    states = _states(dr)
+    assert states.pop("read_registry") == "failed" and _load_try(dr, "read_registry") == 1
+    assert set(states.values()) == {"upstream_failed"}, states
+    out = capsys.readouterr()
+    log = out.out + out.err
+    assert "newsevents settings: refusing to crawl: require_contact is on" in log
+    assert "Set NEWS_USER_AGENT to one with your e-mail address or an http(s) URL" in log
+    assert not db.exists()  # nothing fetched, nothing stored
+
+
 TASK_PROCESS = """
 # Stands in for an Airflow task process: its __main__ is the `airflow` command, which
 # imports airflow, and the supervisor blocks the metadata database before task code runs.

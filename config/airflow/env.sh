@@ -39,9 +39,42 @@ if [ ! -s "$AIRFLOW_HOME/jwt_secret" ]; then
 fi
 export AIRFLOW__API_AUTH__JWT_SECRET="${AIRFLOW__API_AUTH__JWT_SECRET:-$(cat "$AIRFLOW_HOME/jwt_secret")}"
 
-# The pipeline's settings, as absolute paths, whatever directory a task runs in.
+# The feeds. Unless NEWS_FEEDS names a registry, the demo corpus, the one `newsevents demo`
+# uses: standalone.py serves it on 127.0.0.1:$NEWSEVENTS_DEMO_PORT in its process group
+# and writes a registry for it to $AIRFLOW_HOME/demo/feeds.yaml. The tasks may fetch from
+# that one host:port (NEWS_ALLOW_PRIVATE_HOSTS), without a politeness delay (it is ours),
+# and load into a database of its own. Crawling real sites is a choice:
+#   NEWS_FEEDS=config/feeds.yaml NEWS_USER_AGENT="newsevents (contact: you@example.org)" make airflow
+_demo_feeds="$AIRFLOW_HOME/demo/feeds.yaml"
+_demo_db="$NEWSEVENTS_ROOT/data/airflow-demo.duckdb"
+if [ -z "${NEWS_FEEDS:-}" ] || [ "$NEWS_FEEDS" = "$_demo_feeds" ]; then
+    export NEWSEVENTS_DEMO_PORT="${NEWSEVENTS_DEMO_PORT:-8766}"
+    export NEWSEVENTS_DEMO_FEEDS="$_demo_feeds"
+    export NEWS_FEEDS="$_demo_feeds"
+    export NEWS_DB="${NEWS_DB:-$_demo_db}"
+    export NEWS_ALLOW_PRIVATE_HOSTS="127.0.0.1:$NEWSEVENTS_DEMO_PORT"
+    export NEWS_PER_HOST_DELAY="${NEWS_PER_HOST_DELAY:-0}"
+else
+    if [ -n "${NEWSEVENTS_DEMO_FEEDS:-}" ]; then
+        # This shell sourced the demo's settings before: none of them may carry over to
+        # real sites (no delay, the demo's database).
+        unset NEWS_ALLOW_PRIVATE_HOSTS NEWS_PER_HOST_DELAY
+        if [ "${NEWS_DB:-}" = "$_demo_db" ]; then unset NEWS_DB; fi
+    fi
+    unset NEWSEVENTS_DEMO_FEEDS NEWSEVENTS_DEMO_PORT
+    case "$NEWS_FEEDS" in
+        /*) ;;
+        *) NEWS_FEEDS="$PWD/$NEWS_FEEDS" ;;
+    esac
+    export NEWS_FEEDS
+fi
+unset _demo_feeds _demo_db
+# The database, as an absolute path, whatever directory a task runs in.
 export NEWS_DB="${NEWS_DB:-$NEWSEVENTS_ROOT/data/news.duckdb}"
-export NEWS_FEEDS="${NEWS_FEEDS:-$NEWSEVENTS_ROOT/config/feeds.yaml}"
+case "$NEWS_DB" in
+    /*) ;;
+    *) export NEWS_DB="$PWD/$NEWS_DB" ;;
+esac
 
 # standalone.py starts the components as `airflow ...`: they must be on PATH.
 case ":$PATH:" in

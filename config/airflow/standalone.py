@@ -9,7 +9,11 @@ LocalExecutor workers running when it is sent SIGTERM, and its log servers liste
   LocalExecutor workers included (SIGTERM to the group, then SIGKILL after 20 s);
 - with the log servers off (`--skip-serve-logs`): with the LocalExecutor every log is a
   local file, which the api-server reads itself, so nothing listens beyond the
-  api-server on 127.0.0.1 (config/airflow/env.sh).
+  api-server on 127.0.0.1 (config/airflow/env.sh);
+- on the demo corpus unless NEWS_FEEDS names a registry: config/airflow/env.sh then sets
+  NEWSEVENTS_DEMO_FEEDS and NEWSEVENTS_DEMO_PORT, and the corpus server
+  (`python -m pipeline.demo`) starts first, on 127.0.0.1, in the same process group, and
+  writes the registry that NEWS_FEEDS names before any Airflow component starts.
 
     python config/airflow/standalone.py          # run (config/airflow/env.sh sourced)
     python config/airflow/standalone.py --stop   # stop a running one
@@ -25,17 +29,24 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 COMPONENTS = {
-    "scheduler": ["scheduler", "--skip-serve-logs"],
-    "dag-processor": ["dag-processor"],
     "api-server": ["api-server"],
+    "dag-processor": ["dag-processor"],
     "triggerer": ["triggerer", "--skip-serve-logs"],
+    # Started once the api-server answers (wait_for_api): the tasks report to it, and the
+    # first news_ingest run, due at once, failed its first try against a cold api-server.
+    "scheduler": ["scheduler", "--skip-serve-logs"],
 }
 # How long the components get to exit on SIGTERM before SIGKILL (the scheduler often
 # needs it).
 GRACE_S = float(os.environ.get("NEWSEVENTS_STOP_GRACE_S", "20"))
+# How long the demo corpus server may take to listen and write its registry, and the
+# api-server to answer before the scheduler starts anyway.
+DEMO_START_S = 30.0
+API_START_S = 120.0
 
 
 def pid_file() -> Path:
@@ -89,6 +100,60 @@ def _pump(name: str, stream: object) -> None:
         sys.stdout.flush()
 
 
+def demo_corpus(env: dict[str, str]) -> tuple[Path, int] | None:
+    """The registry to write and the port to serve the demo corpus on, if this is a demo
+    run (config/airflow/env.sh: NEWS_FEEDS was not set)."""
+    registry = env.get("NEWSEVENTS_DEMO_FEEDS")
+    if not registry:
+        return None
+    return Path(registry), int(env.get("NEWSEVENTS_DEMO_PORT") or "8766")
+
+
+def _wait_for_demo(proc: subprocess.Popen[str], registry: Path, stopping: threading.Event) -> bool:
+    """Whether the corpus server came up: it writes the registry once it listens."""
+    deadline = time.monotonic() + DEMO_START_S
+    while time.monotonic() < deadline and not stopping.is_set():
+        if registry.exists():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.1)
+    return registry.exists()
+
+
+def wait_for_api(env: dict[str, str], procs: dict[str, subprocess.Popen[str]],
+                 stopping: threading.Event) -> bool:  # fmt: skip
+    """Wait until the api-server answers its health endpoint (on 127.0.0.1, no proxy),
+    while no component has exited. Whether it answered."""
+    base = env.get("AIRFLOW__API__BASE_URL") or "http://127.0.0.1:8080"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + API_START_S
+    while time.monotonic() < deadline and not stopping.is_set():
+        if any(proc.poll() is not None for proc in procs.values()):
+            return False
+        try:
+            with opener.open(base.rstrip("/") + "/api/v2/monitor/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _say_demo(env: dict[str, str], registry: Path, port: int) -> None:
+    contact = 'NEWS_USER_AGENT="newsevents (contact: you@example.org)"'
+    lines = [
+        "standalone: running on the DEMO CORPUS, the one `newsevents demo` uses: it is served",
+        f"  at http://127.0.0.1:{port} by this process group, and no other site is fetched.",
+        f"  Feed registry: {registry}",
+        f"  Database:      {env.get('NEWS_DB', '')}",
+        "  To crawl real feeds instead, stop this and run, with your own contact:",
+        f"    NEWS_FEEDS=config/feeds.yaml {contact} make airflow",
+    ]
+    print("\n".join(lines), flush=True)
+
+
 def run() -> int:
     env = dict(os.environ)
     env.setdefault("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
@@ -107,17 +172,55 @@ def run() -> int:
     # process stays in the terminal's, so Ctrl-C reaches it, and it stops the group.
     procs: dict[str, subprocess.Popen[str]] = {}
     pgid = 0
-    for name, args in COMPONENTS.items():
+    path = pid_file()
+
+    def start(name: str, argv: list[str]) -> subprocess.Popen[str]:
+        nonlocal pgid
         procs[name] = subprocess.Popen(
-            ["airflow", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, errors="replace", process_group=pgid,
         )  # fmt: skip
-        pgid = pgid or procs[name].pid
+        if not pgid:  # the group exists from now on: `--stop` can find it
+            pgid = procs[name].pid
+            path.write_text(f"{pgid} {os.getpid()}\n", encoding="utf-8")
         threading.Thread(target=_pump, args=(name, procs[name].stdout), daemon=True).start()
-    path = pid_file()
-    path.write_text(f"{pgid} {os.getpid()}\n", encoding="utf-8")
-    print(f"standalone: started {', '.join(procs)} (process group {pgid}); Ctrl-C or "
-          "`make airflow-stop` stops them all", flush=True)  # fmt: skip
+        return procs[name]
+
+    demo = demo_corpus(env)
+    if demo:
+        registry, port = demo
+        registry.unlink(missing_ok=True)  # a stale one would name a server that is gone
+        server = start("demo-corpus", [sys.executable, "-m", "pipeline.demo", "--port",
+                                       str(port), "--registry", str(registry)])  # fmt: skip
+        if not _wait_for_demo(server, registry, stopping):
+            if not stopping.is_set():
+                print(f"standalone: the demo corpus could not be served on 127.0.0.1:{port} "
+                      "(see above); set NEWSEVENTS_DEMO_PORT to a free port, or NEWS_FEEDS to "
+                      "a feed registry", flush=True)  # fmt: skip
+            stop_group(pgid)
+            server.wait(timeout=5)
+            path.unlink(missing_ok=True)
+            return 0 if stopping.is_set() else 1
+        _say_demo(env, registry, port)
+    else:
+        from pipeline.config import user_agent_contact
+
+        print(f"standalone: feeds from {env.get('NEWS_FEEDS')}, database {env.get('NEWS_DB')}",
+              flush=True)  # fmt: skip
+        if not user_agent_contact(env.get("NEWS_USER_AGENT", "")):
+            print("standalone: NEWS_USER_AGENT names no contact, and site owners cannot reach "
+                  'you: set one, e.g. NEWS_USER_AGENT="newsevents (contact: you@example.org)" '
+                  "with your own address", flush=True)  # fmt: skip
+    for name, args in COMPONENTS.items():
+        if name == "scheduler" and not wait_for_api(env, procs, stopping):
+            if stopping.is_set() or any(proc.poll() is not None for proc in procs.values()):
+                break  # the loop below reports it and stops the group
+            print("standalone: the api-server does not answer yet; starting the scheduler "
+                  "anyway", flush=True)  # fmt: skip
+        start(name, ["airflow", *args])
+    else:
+        print(f"standalone: started {', '.join(procs)} (process group {pgid}); Ctrl-C or "
+              "`make airflow-stop` stops them all", flush=True)  # fmt: skip
     code = 0
     while not stopping.is_set():
         for name, proc in procs.items():
