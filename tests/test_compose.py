@@ -193,3 +193,17 @@ def test_the_compose_auth_manager_is_pinned_in_requirements(services: dict[str, 
     pins = (Path(__file__).resolve().parent.parent / "requirements.txt").read_text()
     assert re.search(r"^apache-airflow-providers-fab==\d+\.\d+\.\d+$", pins, re.M)
     assert re.search(r"^flask-appbuilder==\d", pins, re.M)
+
+
+def test_the_celery_provider_and_its_celery_work_together(tmp_path: Path) -> None:
+    """requirements.txt pins the provider and a Celery it can import: celery 5.7 removed
+    celery.backends.database.retry, and `airflow celery worker` then fails at start."""
+    pins = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    for name in ("apache-airflow-providers-celery", "celery", "redis",
+                 "apache-airflow-providers-postgres", "asyncpg", "psycopg2-binary"):  # fmt: skip
+        assert re.search(rf"^{name}==\d", pins, re.M), name
+    done = subprocess.run(
+        [sys.executable, "-c", "import airflow.providers.celery.executors.celery_executor_utils"],
+        capture_output=True, text=True, env={"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
