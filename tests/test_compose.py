@@ -24,6 +24,9 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer",
 }
 LONG_RUNNING = AIRFLOW_SERVICES - {"airflow-init"}
+# The profile `celery` (scale-out) and the profile `flower` (Celery's monitoring UI).
+CELERY_SERVICES = {"redis", "newsevents-lake-init", "airflow-worker"}
+FLOWER_SERVICES = {"flower"}
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +41,22 @@ def services(compose: dict[str, Any]) -> dict[str, Any]:
     return dict(compose["services"])
 
 
+def _interpolate(value: str, env: dict[str, str] | None = None) -> str:
+    """What compose makes of ${VAR}, ${VAR:-default} and ${VAR:?message} given `env`
+    (an unset VAR with :? raises KeyError, as compose refuses to start)."""
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match.group(1), match.group(2), match.group(3) or ""
+        got = (env or {}).get(name, "")
+        if got or op is None:
+            return got
+        if op == ":?":
+            raise KeyError(f"{name}: {arg}")
+        return arg
+
+    return re.sub(r"\$\{(\w+)(:-|:\?)?([^}]*)\}", one, value)
+
+
 def _dockerfile() -> list[str]:
     """Dockerfile instructions, one per item, with continuation lines joined."""
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
@@ -46,7 +65,10 @@ def _dockerfile() -> list[str]:
 
 
 def test_the_stack_has_its_services(services: dict[str, Any]) -> None:
-    assert set(services) == AIRFLOW_SERVICES | {"postgres"}
+    default = {name for name, service in services.items() if "profiles" not in service}
+    assert default == AIRFLOW_SERVICES | {"postgres"}  # what a plain `docker compose up` starts
+    profiles = {name: services[name].get("profiles") for name in set(services) - default}
+    assert profiles == {name: ["celery"] for name in CELERY_SERVICES} | {"flower": ["flower"]}
     commands = {name: services[name].get("command") for name in LONG_RUNNING}
     assert commands == {
         "airflow-apiserver": "api-server",
@@ -79,12 +101,17 @@ def test_airflow_services_share_one_image_and_environment(services: dict[str, An
     assert "&airflow-common" in raw and "&airflow-common-env" in raw
     first = services["airflow-scheduler"]
     env = first["environment"]
-    for name in AIRFLOW_SERVICES:
+    for name in AIRFLOW_SERVICES | {"airflow-worker", "flower"}:
         service = services[name]
         assert service["build"] == "." and service["image"] == first["image"], name
-        # The init service adds its own variables to the shared ones, and changes none.
-        assert service["environment"].items() >= env.items(), name
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+        # A service adds its own variables to the shared ones; only the worker changes
+        # one: the store (see test_the_celery_profile).
+        changed = {k for k, v in env.items() if service["environment"].get(k) != v}
+        assert changed == ({"NEWS_DB"} if name == "airflow-worker" else set()), name
+    # LocalExecutor unless .env (or the command line) says otherwise.
+    assert _interpolate(env["AIRFLOW__CORE__EXECUTOR"]) == "LocalExecutor"
+    celery = {"AIRFLOW_EXECUTOR": "CeleryExecutor"}
+    assert _interpolate(env["AIRFLOW__CORE__EXECUTOR"], celery) == "CeleryExecutor"
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
     assert "@postgres/" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith("http://airflow-apiserver:")
@@ -138,7 +165,7 @@ def test_the_stack_refuses_to_crawl_without_a_contact(
 def test_the_data_directory_is_a_volume(compose: dict[str, Any], services: dict[str, Any]) -> None:
     env = services["airflow-scheduler"]["environment"]
     data_dir = str(Path(env["NEWS_DB"]).parent)
-    for name in AIRFLOW_SERVICES:
+    for name in AIRFLOW_SERVICES | {"airflow-worker"}:
         # "source:target[:mode]"; a source without a slash is a named volume.
         mounts = {v.split(":")[1]: v.split(":")[0] for v in services[name]["volumes"]}
         assert mounts.get(data_dir) in compose["volumes"], name
@@ -249,3 +276,78 @@ def test_the_compose_auth_manager_is_pinned_in_requirements(services: dict[str, 
     pins = (Path(__file__).resolve().parent.parent / "requirements.txt").read_text()
     assert re.search(r"^apache-airflow-providers-fab==\d+\.\d+\.\d+$", pins, re.M)
     assert re.search(r"^flask-appbuilder==\d", pins, re.M)
+
+
+def test_the_celery_profile(services: dict[str, Any]) -> None:
+    """--profile celery with AIRFLOW_EXECUTOR=CeleryExecutor: Redis as the broker, the
+    metadata database as Celery's result backend, and workers whose store is DuckLake,
+    its catalog in a database of the compose Postgres and its data on the shared volume."""
+    env = services["airflow-scheduler"]["environment"]
+    password = {"POSTGRES_PASSWORD": "pw"}
+    assert _interpolate(env["AIRFLOW__CELERY__BROKER_URL"]) == "redis://redis:6379/0"
+    backend = _interpolate(env["AIRFLOW__CELERY__RESULT_BACKEND"], password)
+    assert backend == "db+postgresql+psycopg2://airflow:pw@postgres/airflow"
+    # Longer than the longest task timeout (news_enrich: 1 h), or the broker redelivers.
+    assert int(env["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT"]) > 3600
+    # Redis is reachable on the compose network only.
+    assert "ports" not in services["redis"]
+
+    worker = services["airflow-worker"]
+    script = "\n".join(worker["command"])
+    assert worker["command"][:2] == ["bash", "-c"]  # through the image's entrypoint
+    assert "exec airflow celery worker" in script and "CeleryExecutor" in script
+    wenv = worker["environment"]
+    conninfo = _interpolate(wenv["NEWS_DB"], password)
+    assert conninfo.startswith("ducklake:postgres:")
+    fields = dict(f.split("=", 1) for f in conninfo.removeprefix("ducklake:postgres:").split())
+    assert fields == {"dbname": "newsevents_lake", "host": "postgres", "user": "airflow",
+                      "password": "pw"}  # fmt: skip
+    with pytest.raises(KeyError):  # compose refuses to start without the password
+        _interpolate(wenv["NEWS_DB"])
+    # The data files are on the volume every worker mounts.
+    data_dir = str(Path(env["NEWS_DB"]).parent)
+    assert Path(wenv["NEWS_LAKE_DATA_PATH"]).is_relative_to(data_dir)
+    assert f"newsevents-data:{data_dir}" in worker["volumes"]
+    assert wenv["AIRFLOW__CELERY__POOL"] == "solo"  # see the comment in docker-compose.yml
+    assert worker["depends_on"] == {
+        "postgres": {"condition": "service_healthy"},
+        "airflow-init": {"condition": "service_completed_successfully"},
+        "redis": {"condition": "service_healthy"},
+        "newsevents-lake-init": {"condition": "service_completed_successfully"},
+        "airflow-apiserver": {"condition": "service_healthy"},
+    }
+
+    lake = services["newsevents-lake-init"]
+    script = "\n".join(lake["command"])
+    assert "create database newsevents_lake" in script and "pg_database" in script
+    assert lake["image"] == services["postgres"]["image"]
+    assert lake["environment"]["PGHOST"] == "postgres" and lake["restart"] == "no"
+    assert lake["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+
+    # Without the profile, the CeleryExecutor would wait for a broker forever: the init
+    # service (which every Airflow service waits for) says so and fails instead.
+    init = "\n".join(services["airflow-init"]["command"])
+    assert "getent hosts redis" in init and "--profile celery" in init
+
+
+def test_flower_is_behind_its_own_profile_on_loopback(services: dict[str, Any]) -> None:
+    flower = services["flower"]
+    assert flower["command"] == "celery flower"
+    assert flower["depends_on"]["redis"] == {"condition": "service_healthy"}
+    (port,) = flower["ports"]
+    assert _interpolate(port) == "127.0.0.1:5555:5555"
+    assert "FLOWER_BASIC_AUTH" in flower["environment"]["AIRFLOW__CELERY__FLOWER_BASIC_AUTH"]
+
+
+def test_the_celery_provider_and_its_celery_work_together(tmp_path: Path) -> None:
+    """requirements.txt pins the provider and a Celery it can import: celery 5.7 removed
+    celery.backends.database.retry, and `airflow celery worker` then fails at start."""
+    pins = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    for name in ("apache-airflow-providers-celery", "celery", "redis",
+                 "apache-airflow-providers-postgres", "asyncpg", "psycopg2-binary"):  # fmt: skip
+        assert re.search(rf"^{name}==\d", pins, re.M), name
+    done = subprocess.run(
+        [sys.executable, "-c", "import airflow.providers.celery.executors.celery_executor_utils"],
+        capture_output=True, text=True, env={"AIRFLOW_HOME": str(tmp_path), "PATH": "/usr/bin"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
