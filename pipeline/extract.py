@@ -6,8 +6,10 @@ status that says why, never silently dropped: analysts can count and inspect the
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import re
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from datetime import UTC, date, datetime, timedelta
@@ -154,6 +156,22 @@ def close_extraction_pool() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+@contextlib.contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Let a daemonic process (a task in Celery's prefork pool) start the worker.
+    multiprocessing refuses children of a daemon because a killed daemon would orphan
+    them; this worker never outlives its batch (close_extraction_pool), and a stuck one
+    is killed, so the refusal protects nothing here."""
+    config = mp.current_process()._config  # type: ignore[attr-defined]
+    daemon = config.get("daemon")
+    config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemon is not None:
+            config["daemon"] = daemon
+
+
 def run_extraction(html: str, timeout_s: float) -> dict[str, Any] | None:
     """Extract in a forked worker process with a deadline: a pathological page that stalls
     trafilatura costs timeout_s and is recorded, and the worker is replaced. With
@@ -165,7 +183,8 @@ def run_extraction(html: str, timeout_s: float) -> dict[str, Any] | None:
         # fork, not forkserver or spawn: those re-import __main__ in the worker, which
         # under Airflow is the airflow command itself (and it refuses to start there).
         _pool = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork"))
-    future = _pool.submit(trafilatura_fields, html)
+    with _children_allowed():  # the worker process starts with the first submit
+        future = _pool.submit(trafilatura_fields, html)
     try:
         return future.result(timeout=timeout_s)
     except FuturesTimeout as exc:

@@ -64,8 +64,8 @@ def test_query_from_file(db: Path, tmp_path: Path, capsys: Any) -> None:
 def test_shipped_queries_run(
     db: Path, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every saved query runs; those for DuckLake only (time travel) run on a lake, with
-    the parameters their header shows."""
+    """Every saved query runs on the file and on DuckLake; those for DuckLake only (time
+    travel) on the lake alone, with the parameters their header shows."""
     from tests.conftest import make_store
 
     lake = make_store(tmp_path / "lake", "lake")
@@ -77,9 +77,9 @@ def test_shipped_queries_run(
         assert text.startswith("--"), f"{path.name} needs a header comment"
         lake_only = "DuckLake only" in text.splitlines()[0]
         params = [f"--param={p}={snapshot}" for p in re.findall(r"--param (\w+)=", text)]
-        target = lake.target if lake_only else str(db)
-        code, _, err = _run(capsys, "query", "--db", target, "-f", str(path), *params)
-        assert code == 0, f"{path.name}: {err}"
+        for target in [lake.target] if lake_only else [str(db), lake.target]:
+            code, _, err = _run(capsys, "query", "--db", target, "-f", str(path), *params)
+            assert code == 0, f"{path.name} on {target}: {err}"
 
 
 def test_bad_sql_is_a_clear_error(db: Path, capsys: Any) -> None:

@@ -157,19 +157,24 @@ def test_an_analyst_holding_the_database_never_blocks_a_pass(
     for the whole pass: the pass loads at once (no lock wait allowed), the analyst sees no
     error, and the rows are those of a clean run. (test_store holds a careless read-write
     session too.)"""
+    from tests.test_lake import query_loop, stop_query_loop
     from tests.test_store import _hold
 
     settings = make_settings(tmp_path, allow=[demo_server.hostport], lock_timeout_s=0.0)
     open_store(settings).prepare()
     analysts = [_hold(settings.db_path, read_only=True)]
+    queries = query_loop({"NEWS_DB": str(settings.db_path)})  # and `newsevents query`
     try:
         result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
         for analyst in analysts:  # still connected, still answering
             assert analyst.poll() is None
     finally:
+        asked = stop_query_loop(queries)
         for analyst in analysts:
             analyst.communicate("")
             assert analyst.returncode == 0
+    assert asked["codes"] == [0] and asked["n"] > 5, asked
+    assert asked["seen"][0] == 0 and set(asked["seen"]) <= {0, 34}, asked
     assert result.loaded and result.stats.articles_fetched == 34
     counts = _counts(settings.db_path)
     assert counts["articles"] == 34 and counts["events"] == result.stats.events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from pipeline.extract import MAX_TREE_SIZE, extract_article, run_extraction
 from pipeline.records import FeedEntry, Page
@@ -63,3 +64,37 @@ def test_a_pathological_page_costs_at_most_the_deadline() -> None:
 def test_a_page_over_the_size_cap_is_not_parsed_at_all() -> None:
     article = extract_article(_page(BIG), _entry(), max_html_bytes=100_000, timeout_s=1.0)
     assert article.status == "too_large" and article.body == ""
+
+
+_ARTICLE_HTML = (
+    "<html><body><article>"
+    + "<p>The envoys signed the accord in Oslo on Tuesday.</p>" * 30
+    + "</article></body></html>"
+)
+
+
+def _extract_in_a_daemon(queue: Any) -> None:
+    from pipeline.extract import close_extraction_pool
+
+    try:
+        fields = run_extraction(_ARTICLE_HTML, timeout_s=20)
+        queue.put(("ok", (fields or {}).get("text", "")[:40]))
+    except BaseException as exc:  # reported to the parent, which asserts on it
+        queue.put(("error", repr(exc)))
+    finally:
+        close_extraction_pool()
+
+
+def test_extraction_works_inside_a_daemonic_process() -> None:
+    """A task in Celery's prefork pool runs in a daemonic process, which multiprocessing
+    forbids to start children: the extraction worker must start there all the same."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_extract_in_a_daemon, args=(queue,), daemon=True)
+    child.start()
+    status, detail = queue.get(timeout=60)
+    child.join(timeout=30)
+    assert status == "ok", detail
+    assert detail.strip()

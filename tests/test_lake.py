@@ -68,6 +68,35 @@ print(json.dumps({"seen": sorted(seen), "errors": errors, "after": after}))
 """
 
 
+# `newsevents query`, again and again in one process until told to stop: the command an
+# analyst runs, on whatever store NEWS_DB names. Reports the exit codes and the counts.
+QUERIES = """
+import json, select, sys, io, contextlib
+from pipeline import cli
+codes, seen = [], set()
+print("ready", flush=True)
+while not select.select([sys.stdin], [], [], 0.05)[0]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        codes.append(cli.main(["query", "--format", "csv", "select count(*) from articles"]))
+    if codes[-1] == 0:
+        seen.add(int(out.getvalue().split()[-1]))
+print(json.dumps({"codes": sorted(set(codes)), "n": len(codes), "seen": sorted(seen)}))
+"""
+
+
+def query_loop(env: dict[str, str]) -> subprocess.Popen[str]:
+    proc = _python(QUERIES, env={**os.environ, **env})
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def stop_query_loop(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = proc.communicate("stop\n", timeout=60)
+    assert proc.returncode == 0, err
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
 def _analyst(st: LakeStore) -> subprocess.Popen[str]:
     proc = _python(ANALYST, st.attach_sql(read_only=True), st.catalog_kind)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
@@ -95,11 +124,16 @@ def test_demo_on_the_lake_gives_the_file_demo_rows_while_an_analyst_reads(
     st = make_store(tmp_path / "lake", "lake")
     assert isinstance(st, LakeStore)
     st.prepare()
+    lake_env = {"NEWS_DB": st.target, "NEWS_LAKE_DATA_PATH": str(st.data_path)}
     analyst = _analyst(st)
+    queries = query_loop(lake_env)
     try:
-        demo = _demo(port, NEWS_DB=st.target, NEWS_LAKE_DATA_PATH=str(st.data_path))
+        demo = _demo(port, **lake_env)
     finally:
         out, err = analyst.communicate("stop\n", timeout=30)
+        asked = stop_query_loop(queries)
+    # `newsevents query` answered all through the pass, with no error, before and after
+    assert asked["codes"] == [0] and asked["n"] > 5 and asked["seen"][0] == 0, asked
     assert demo.returncode == 0, demo.stderr
     assert "ok but for the demo's expected failures" in demo.stdout
     report = json.loads(out.strip().splitlines()[-1])

@@ -59,14 +59,15 @@ def test_airflow_is_an_extra_and_the_requirements_agree_with_pyproject() -> None
     assert not {d for d in deps["core"] if d.startswith("apache-airflow")}
     assert {"apache-airflow", "apache-airflow-providers-standard"} <= deps["airflow"]
     # requirements.in is every direct requirement of make setup and the image: the core,
-    # the airflow extra, and two that only the checkout or the compose image use.
+    # the airflow and celery extras, and two that only the checkout or the compose image
+    # use.
     listed = {
         _name(line)
         for line in (ROOT / "requirements.in").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     }
     extra_only = {"duckdb-cli", "apache-airflow-providers-fab"}
-    assert listed == deps["core"] | deps["airflow"] | extra_only
+    assert listed == deps["core"] | deps["airflow"] | deps["celery"] | extra_only
     # and requirements.txt pins every one of them
     pins = {
         _name(line)

@@ -25,7 +25,7 @@ every component's log) after a failure.
     python config/airflow/celery_smoke.py --db duckdb     # a DuckDB file, <tmp>/news.duckdb
     python config/airflow/celery_smoke.py --db lake-postgres   # catalog in the Postgres
     python config/airflow/celery_smoke.py --db /srv/news.duckdb   # any NEWS_DB value
-    python config/airflow/celery_smoke.py --pool prefork  # Celery's default pool (fails today)
+    python config/airflow/celery_smoke.py --pool prefork  # Celery's default pool
 
 A missing redis-server or postgresql is installed with apt-get (as root), since a fresh
 machine of this project's kind may not have them.
@@ -168,10 +168,8 @@ def worker_env(airflow: dict[str, str], store: dict[str, str], feeds: Path, host
     """The worker's environment: Airflow's plus the pipeline's settings. Only the worker
     runs tasks, so only it gets them; the demo server is the one private host allowed.
 
-    The pool is `solo`, as in the compose profile: Celery's prefork pool marks its
-    processes daemonic, the task processes Airflow forks from them inherit that, and the
-    pipeline's extraction worker (a process pool) then cannot start ("daemonic processes
-    are not allowed to have children"): every page fails extraction."""
+    The pool is `solo` by default, as in the compose profile; `prefork` (Celery's
+    default, whose processes are daemonic) works as well."""
     return {
         **airflow, **store,
         "AIRFLOW__CELERY__POOL": pool,
