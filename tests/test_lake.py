@@ -249,10 +249,22 @@ def test_a_kill_during_a_lake_load_leaves_nothing_partial(tmp_path: Path) -> Non
 
 
 def test_maintenance_merges_files_and_expires_old_snapshots(tmp_path: Path) -> None:
+    import duckdb
+
+    from pipeline.store.ducklake import load_extension
+
     st = make_store(tmp_path, "lake")
     assert isinstance(st, LakeStore)
+    st.prepare()
+    # An analyst attached read-only before all of it, and kept attached throughout.
+    analyst = duckdb.connect()
+    load_extension(analyst, "ducklake")
+    load_extension(analyst, "sqlite")
+    analyst.execute(st.attach_sql(read_only=True))
+    analyst.execute("use lake")
     for i in range(4):
         st.load(_batch(f"r{i}", [f"a{i}", "shared"], [("shared", 0)]))
+        assert analyst.execute("select count(*) from articles").fetchall() == [(i + 2,)]
     rows = _whole_rows(st)
     snapshots = st.query("select count(*) from lake.snapshots()")[1][0][0]
     kept = st.maintain()  # the default policy keeps 30 days: nothing expires yet
@@ -263,6 +275,10 @@ def test_maintenance_merges_files_and_expires_old_snapshots(tmp_path: Path) -> N
     assert _whole_rows(st) == rows  # the data itself is unchanged
     st.load(_batch("r9", ["a9"], []))  # and the lake takes loads as before
     assert st.query("select count(*) from articles")[1] == [(6,)]
+    # the analyst's attach still reads, through loads and maintenance
+    assert analyst.execute("select count(*) from factual_events").fetchall() == [(0,)]
+    assert analyst.execute("select count(*) from articles").fetchall() == [(6,)]
+    analyst.close()
 
 
 def test_time_travel_by_snapshot_and_by_run(
@@ -285,3 +301,18 @@ def test_time_travel_by_snapshot_and_by_run(
     code = cli.main(["query", "--db", st.target, "-f", str(ROOT / "sql/queries/events_as_of.sql"),
                      "--param", f"snapshot={by_run['run-1']}", "--format", "json"])  # fmt: skip
     assert code == 0 and json.loads(capsys.readouterr().out) == []  # run-1 had no events
+
+
+def test_a_query_cannot_change_the_store(
+    any_store: Store, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`newsevents query` reads: on every backend, a statement that writes is refused."""
+    from pipeline import cli
+
+    any_store.load(_batch("run-1", ["a1"], []))
+    if isinstance(any_store, LakeStore):
+        monkeypatch.setenv("NEWS_LAKE_DATA_PATH", str(any_store.data_path))
+    target = any_store.target
+    assert cli.main(["query", "--db", target, "delete from articles"]) == 1
+    assert "read-only" in capsys.readouterr().err.lower()
+    assert any_store.query("select count(*) from articles")[1] == [(1,)]

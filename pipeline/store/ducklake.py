@@ -12,6 +12,8 @@ for each other.
   and recorded in `runs.load_attempts`) instead of adding a row twice.
 * A SQLite catalog is put in WAL mode when it is created: a reader's open transaction
   then never blocks a writer's commit (in SQLite's default mode it does).
+* Rows are never inlined in the catalog (data_inlining_row_limit 0): an analyst's
+  attach kept open across loads and maintenance keeps working (tests/test_lake.py).
 * Each load's snapshot carries the run id as its commit message, so analysts can query
   the store as of any run (sql/queries/events_as_of.sql).
 * `maintain()` merges small Parquet files, expires snapshots older than
@@ -107,7 +109,7 @@ class LakeStore(Store):
             lock_timeout_s=lock_timeout_s,
         )  # fmt: skip
         self._exists = False
-        self._db: Connection | None = None
+        self._db: dict[bool, Connection] = {}  # read_only -> instance
 
     def describe(self) -> str:
         if self.catalog_kind == "sqlite":
@@ -125,39 +127,46 @@ class LakeStore(Store):
         options = [f"data_path {_quote(str(self.data_path.resolve()) + '/')}"]
         if read_only:
             options.append("read_only")
+        else:
+            # Every row to Parquet, none inlined in the catalog: a reader attached for
+            # hours otherwise fails once a load adds an inlined-data table that its cached
+            # view of the catalog lacks ("ducklake_inlined_data_N does not exist").
+            options.append("data_inlining_row_limit 0")
         return (
             f"attach {_quote(f'ducklake:{self.catalog_kind}:{catalog}')} as {CATALOG} "
             f"({', '.join(options)})"
         )
 
-    def _instance(self) -> Connection:
-        """This process's DuckDB instance with the lake attached. Loading the extensions
-        takes about 0.3 s, so it is done once; each session is a cursor of it."""
-        if self._db is None:
+    def _instance(self, *, read_only: bool) -> Connection:
+        """A DuckDB instance of this process with the lake attached, read-only for readers
+        (so `newsevents query` cannot change the store) or read-write for loads. Loading
+        the extensions takes about 0.3 s, so each is made once; a session is a cursor."""
+        if read_only not in self._db:
             con = duckdb.connect()
             try:
                 con.execute("set TimeZone = 'UTC'")
                 load_extension(con, "ducklake")
                 load_extension(con, self.catalog_kind)
-                if self.catalog_kind == "sqlite":
-                    self._sqlite_wal()
-                self.data_path.mkdir(parents=True, exist_ok=True)
-                con.execute(self.attach_sql(read_only=False))
+                if not read_only:
+                    if self.catalog_kind == "sqlite":
+                        self._sqlite_wal()
+                    self.data_path.mkdir(parents=True, exist_ok=True)
+                con.execute(self.attach_sql(read_only=read_only))
             except BaseException:
                 con.close()
                 raise
-            self._db = con
-        return self._db
+            self._db[read_only] = con
+        return self._db[read_only]
 
-    def _session(self) -> Connection:
-        cursor = self._instance().cursor()
+    def _session(self, *, read_only: bool) -> Connection:
+        cursor = self._instance(read_only=read_only).cursor()
         cursor.execute(f"use {CATALOG}")
         return cursor
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        for con in self._db.values():
+            con.close()
+        self._db.clear()
 
     def _sqlite_wal(self) -> None:
         path = Path(self.catalog)
@@ -174,7 +183,10 @@ class LakeStore(Store):
             return True
         if self.catalog_kind == "sqlite" and not Path(self.catalog).exists():
             return False
-        cursor = self._session()
+        try:
+            cursor = self._session(read_only=False)  # a new catalog is initialised here
+        except duckdb.Error:
+            return False
         try:
             cursor.execute("select 1 from store_info limit 1").fetchall()
         except duckdb.CatalogException:
@@ -190,14 +202,14 @@ class LakeStore(Store):
             raise FileNotFoundError(
                 f"no store at {self.describe()}; run `newsevents run` or `demo` first"
             )
-        cursor = self._session()
+        cursor = self._session(read_only=True)
         try:
             yield cursor
         finally:
             cursor.close()
 
     def _open_writer(self) -> Connection:
-        return self._session()
+        return self._session(read_only=False)
 
     def is_conflict(self, exc: BaseException) -> bool:
         return isinstance(exc, duckdb.Error) and any(
