@@ -469,7 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("archive-import", cmd_archive_import,
             "Rebuild raw pages from WARC files of earlier runs (no fetching).")  # fmt: skip
-    p.add_argument("files", nargs="+", help="WARC files (data/archive/YYYY/MM/DD/*.warc.gz)")
+    p.add_argument(
+        "files", nargs="+", help="WARC files (data/news.pipeline/archive/YYYY/MM/DD/*.warc.gz)"
+    )
 
     add("status", cmd_status, "Show row counts, recent runs and the health of each feed.")
     add("migrate", cmd_migrate, "Create or upgrade the database schema.")

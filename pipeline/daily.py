@@ -9,8 +9,9 @@ article or a re-coded event moves its day's numbers at the next load, with no
 incremental bookkeeping to go wrong. At these volumes (thousands of events a day) the
 rebuild takes milliseconds.
 
-The checks are the queries in sql/checks/ (`pipeline.store.run_checks`); each must return
-zero rows. A failure raises DataQualityError with the offending rows in its message.
+The checks are the queries in sql/checks/ (`Store.run_checks`, pipeline/store/base.py);
+each must return zero rows. A failure raises DataQualityError with the offending rows in
+its message.
 """
 
 from __future__ import annotations

@@ -347,3 +347,31 @@ def test_no_sql_outside_the_store_and_sql() -> None:
         and (".execute(" in p.read_text() or "import duckdb" in p.read_text())
     ]
     assert offenders == []
+
+
+def test_the_batches_of_one_load_publish_one_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight feeds' batches copy the file once, not eight times; and what was loaded is
+    published even when a later batch fails."""
+    import pipeline.store.duckdb_file as backend
+
+    st = FileStore(tmp_path / "n.duckdb", lock_timeout_s=0.5)
+    st.prepare()
+    copies: list[Path] = []
+    real = backend.copy_file
+
+    def counting(src: Path, dst: Path) -> None:
+        copies.append(src)
+        real(src, dst)
+
+    monkeypatch.setattr(backend, "copy_file", counting)
+    paths = [st.spool(_batch(f"run-{i}", [f"a{i}"], [])) for i in range(3)]
+    assert st.load_spools(paths).loaded == ["run-0", "run-1", "run-2"]
+    assert len(copies) == 1 and _count(st, "articles") == 3
+    bad = _batch("run-bad", ["b1"], [("b1", 0)])
+    bad.entities[0]["text"] = None  # not null: this batch fails
+    paths = [st.spool(_batch("run-3", ["a3"], [])), st.spool(bad)]
+    with pytest.raises(duckdb.ConstraintException):
+        st.load_spools(paths)
+    assert len(copies) == 2 and _count(st, "articles") == 4  # run-3 is published

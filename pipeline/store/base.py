@@ -117,6 +117,12 @@ class Store(ABC):
         """A commit failure that another attempt can get past."""
         return False
 
+    @contextmanager
+    def many_writes(self) -> Iterator[None]:
+        """Several write sessions in a row (the batches of one load): the backend may
+        publish once at the end instead of after each."""
+        yield
+
     @abstractmethod
     def exists(self) -> bool:
         """The store has been created (a reader can open it)."""
@@ -242,13 +248,14 @@ class Store(ABC):
         commit conflict), deleting each spool once loaded. A batch loaded before is
         skipped, so a retried task loads nothing twice."""
         result = LoadResult()
-        for path in map(Path, paths):
-            with _claim(path) as mine:
-                if not mine or not path.exists():
-                    # loaded by an earlier try, or being loaded by another process now
-                    result.skipped.append(path.name)
-                    continue
-                self._load_one(path, result)
+        with self.many_writes():
+            for path in map(Path, paths):
+                with _claim(path) as mine:
+                    if not mine or not path.exists():
+                        # loaded by an earlier try, or being loaded by another process now
+                        result.skipped.append(path.name)
+                        continue
+                    self._load_one(path, result)
         return result
 
     def _load_one(self, path: Path, result: LoadResult) -> None:

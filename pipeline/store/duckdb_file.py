@@ -13,8 +13,9 @@ read-only, for as long as they like:
 * the pipeline reads its own state (stored URLs, validators, waiting pages) from the copy
   too, so only loads take the writer's lock, and only pipeline processes ever hold it.
 
-The cost is one copy of the file per load: about 1 s per GB on a local SSD, none where
-the filesystem clones (XFS, Btrfs: `os.copy_file_range`). docs/ARCHITECTURE.md has the
+The cost is one copy of the file per load (one for all the batches of a load): about 1 s
+per GB on a local SSD, none where the filesystem clones (XFS, Btrfs:
+`os.copy_file_range`). docs/ARCHITECTURE.md has the
 measured figures and when to move to DuckLake instead.
 """
 
@@ -98,6 +99,8 @@ class FileStore(Store):
             str(path), work_dir or path.with_suffix(".pipeline"), lock_timeout_s=lock_timeout_s
         )
         self.writer_path = self.work_dir / "writer.duckdb"
+        self._held = 0  # inside many_writes(): publish once, at its end
+        self._unpublished = False
 
     def describe(self) -> str:
         return str(self.path.resolve())
@@ -137,7 +140,28 @@ class FileStore(Store):
             f"{self.path}): another pass or task is loading. Retry when it has finished.",
         )  # fmt: skip
 
+    @contextmanager
+    def many_writes(self) -> Iterator[None]:
+        """The batches of one load publish one copy, at the end: eight feeds' batches
+        copy the file once, not eight times. Whatever was loaded is published even if a
+        later batch fails."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+            if not self._held and self._unpublished:
+                try:
+                    with self.writer():
+                        pass  # its end publishes
+                except DatabaseLocked as exc:  # the next write publishes instead
+                    log.warning("could not publish %s yet: %s", self.path, exc)
+
     def _after_write(self, con: Connection) -> None:
+        if self._held:
+            self._unpublished = True
+            return
+        self._unpublished = False
         con.execute("checkpoint")
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
