@@ -418,12 +418,11 @@ def build_batch(
     pages: Sequence[tuple[FeedEntry, Page]] = (),
     enriched_at: datetime | None = None,
     done: Sequence[str] = (),
-    store_id: str | None = None,
 ) -> Batch:
     """The rows of one pass. `pages`: the (entry, page) pairs that were enriched, whose
     feed entries give the articles' summaries."""
     run_id, started = run["run_id"], run["started_at"]
-    batch = Batch(run=run, store_id=store_id)
+    batch = Batch(run=run)  # Store.spool records the store it belongs to
     if ingested is not None:
         batch.feeds = [feed_row(h, started) for h in ingested.health]
         batch.fetch_log = [fetch_log_row(run_id, r) for r in ingested.logs]
@@ -463,7 +462,7 @@ def enrich_to_batch(
     run = run_row(new_run_id(started), started, stats, settings, trigger, enriched.coder_version)
     done = [] if ingested is not None else [e.url for e, _ in pages]
     return build_batch(run, ingested, enriched, pages=pages, enriched_at=datetime.now(UTC),
-                       done=done, store_id=state.store_id)  # fmt: skip
+                       done=done)  # fmt: skip
 
 
 def _load(batch: Batch, store: Store, stats: RunStats) -> RunResult:
@@ -537,7 +536,7 @@ def ingest_feeds_to_spool(
                       hosts_dir=store.hosts_dir)  # fmt: skip
     run = run_row(new_run_id(started), started, stats, settings, trigger, None)
     archive_responses(settings, run["run_id"], ingested, store)
-    spool = store.spool(build_batch(run, ingested, None, store_id=state.store_id))
+    spool = store.spool(build_batch(run, ingested, None))
     return {"run_id": run["run_id"], "spool": str(spool), "pages": len(ingested.pages),
             "failed": stats.articles_failed, "feeds_failed": stats.feeds_failed}  # fmt: skip
 

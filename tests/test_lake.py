@@ -164,7 +164,6 @@ sys.stdin.readline()
 for i in range(n):
     # every batch carries the same ten articles, one entity of a0, and one of its own
     batch = _batch(f"{tag}-{i}", [f"a{j}" for j in range(10)] + [f"{tag}{i}"], [("a0", 0)])
-    batch.store_id = None
     attempts.update(st.load(batch).attempts)
 print(json.dumps(attempts))
 """

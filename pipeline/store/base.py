@@ -195,9 +195,9 @@ class Store(ABC):
     migrate = prepare
 
     def store_id(self) -> str:
+        if self._id is None and not self.exists():
+            self.prepare()  # its writer session reads the new store's id
         if self._id is None:
-            if not self.exists():
-                self.prepare()
             with self.reader() as con:
                 self._id = sql.store_id(con)
         return self._id
@@ -304,14 +304,9 @@ class Store(ABC):
         """Rebuild daily_summary in one transaction. Returns its day and event counts."""
 
         def work(con: Connection, _attempt: int) -> dict[str, int]:
-            con.execute("begin transaction")
-            try:
+            with sql.transaction(con):
                 sql.rebuild_daily_summary(con)
                 days, events = sql.daily_totals(con)
-                con.execute("commit")
-            except BaseException:
-                sql._rollback(con)
-                raise
             return {"days": days, "events": events}
 
         result, _ = self._with_retries("refresh daily_summary", work)

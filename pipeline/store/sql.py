@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -85,43 +85,40 @@ def migrate(con: Connection, *, lake: bool = False) -> list[str]:
     for version, name, sql in _migrations():
         if version in done:
             continue
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             con.execute(lake_ddl(sql) if lake else sql)
             con.execute(
                 "insert into schema_migrations values (?, ?, ?)",
                 [version, name, datetime.now(UTC)],
             )
-            con.execute("commit")
-        except Exception:
-            _rollback(con)
-            raise
         applied.append(name)
     info = dict(con.execute("select key, value from store_info").fetchall())
     views = _views_sql()
     digest = hashlib.sha256(views.encode()).hexdigest()
     if "store_id" in info and info.get("views_sha256") == digest and not applied:
         return applied
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         if "store_id" not in info:
             con.execute("insert into store_info values ('store_id', cast(uuid() as varchar))")
             con.execute("insert into store_info values ('last_load', null)")
         con.execute(views)
         con.execute("delete from store_info where key = 'views_sha256'")
         con.execute("insert into store_info values ('views_sha256', ?)", [digest])
-        con.execute("commit")
-    except Exception:
-        _rollback(con)
-        raise
     return applied
 
 
-def _rollback(con: Connection) -> None:
-    """Roll back, if a transaction is still open: a failed commit has already ended it,
-    and its error is the one to raise."""
-    with contextlib.suppress(duckdb.TransactionException):
-        con.execute("rollback")
+@contextlib.contextmanager
+def transaction(con: Connection) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    con.execute("begin transaction")
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        # A failed commit has already ended the transaction; its error is the one to raise.
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("rollback")
+        raise
 
 
 def store_id(con: Connection) -> str:
@@ -178,44 +175,49 @@ def load_statement(table: Table, src: str) -> str:
     return sql_file("load", f"{table.name}.sql").format(src=src)
 
 
+class _LoadedBefore(Exception):
+    """The batch's run is in the runs table already."""
+
+
+def _load_rows(con: Connection, batch: SpooledBatch, *, attempts: int, lake: bool) -> None:
+    if batch.tagged:
+        con.execute("create or replace temp table _tagged (article_id varchar)")
+        con.executemany("insert into _tagged values (?)", [[t] for t in batch.tagged])
+        for name in ("entities", "places", "events"):
+            con.execute(f"delete from {name} where article_id in (select * from _tagged)")
+    for table in TABLES:
+        file = batch.table_file(table.name)
+        if not file.exists() or file.stat().st_size == 0:
+            continue
+        con.execute(load_statement(table, _source(file, table.name)))
+    # The per-day rollup is rebuilt with every load, on every path (a pass, Airflow,
+    # load-spool), so it always matches the events it summarises.
+    rebuild_daily_summary(con)
+    run = {**batch.run, "load_attempts": attempts}
+    columns = list(run)
+    con.execute(
+        f"insert into runs ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})",
+        [run[c] for c in columns],
+    )
+    if lake:  # the snapshot is named after its run: time travel by run id
+        con.execute("call ducklake_set_commit_message('lake', 'newsevents', ?)", [batch.run_id])
+
+
 def load_batch(
     con: Connection, batch: SpooledBatch, *, attempts: int = 1, lake: bool = False
 ) -> bool:
     """Load one spooled batch in a single transaction. Returns False if that run was
     already loaded (nothing is written). The caller deletes the spool."""
-    con.execute("begin transaction")
     try:
-        # The write fence: every load updates this one row, so two loads that overlap in
-        # time conflict at commit (DuckLake), and one retries, seeing the other's rows.
-        con.execute("update store_info set value = ? where key = 'last_load'", [batch.run_id])
-        if con.execute("select 1 from runs where run_id = ?", [batch.run_id]).fetchall():
-            _rollback(con)
-            return False
-        if batch.tagged:
-            con.execute("create or replace temp table _tagged (article_id varchar)")
-            con.executemany("insert into _tagged values (?)", [[t] for t in batch.tagged])
-            for name in ("entities", "places", "events"):
-                con.execute(f"delete from {name} where article_id in (select * from _tagged)")
-        for table in TABLES:
-            file = batch.table_file(table.name)
-            if not file.exists() or file.stat().st_size == 0:
-                continue
-            con.execute(load_statement(table, _source(file, table.name)))
-        # The per-day rollup is rebuilt with every load, on every path (a pass, Airflow,
-        # load-spool), so it always matches the events it summarises.
-        rebuild_daily_summary(con)
-        run = {**batch.run, "load_attempts": attempts}
-        columns = list(run)
-        con.execute(
-            f"insert into runs ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})",
-            [run[c] for c in columns],
-        )
-        if lake:  # the snapshot is named after its run: time travel by run id
-            con.execute("call ducklake_set_commit_message('lake', 'newsevents', ?)", [batch.run_id])
-        con.execute("commit")
-    except BaseException:
-        _rollback(con)
-        raise
+        with transaction(con):
+            # The write fence: every load updates this one row, so two loads that overlap
+            # in time conflict at commit (DuckLake), and one retries, seeing the other's rows.
+            con.execute("update store_info set value = ? where key = 'last_load'", [batch.run_id])
+            if con.execute("select 1 from runs where run_id = ?", [batch.run_id]).fetchall():
+                raise _LoadedBefore
+            _load_rows(con, batch, attempts=attempts, lake=lake)
+    except _LoadedBefore:  # rolled back: nothing written, the fence included
+        return False
     return True
 
 
@@ -232,16 +234,11 @@ def daily_totals(con: Connection) -> tuple[int, int]:
 
 def mark_all_waiting(con: Connection) -> int:
     """Queue every raw page for extraction and tagging again (after a rules change)."""
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         count = con.execute(
             "select count(*) from raw_pages where enriched_at is not null"
         ).fetchall()[0][0]
         con.execute("update raw_pages set enriched_at = null where enriched_at is not null")
-        con.execute("commit")
-    except BaseException:
-        _rollback(con)
-        raise
     return int(count)
 
 
