@@ -52,6 +52,17 @@ def make_settings(tmp: Path, allow: Iterable[str] = (), **overrides: Any) -> Set
 
 
 @pytest.fixture
+def threaded_server() -> Iterator[HTTPServer]:
+    """A server on 127.0.0.1 that answers requests in parallel (pytest-httpserver's own
+    fixture answers one at a time)."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
 def settings(tmp_path: Path, httpserver: HTTPServer) -> Settings:
     return make_settings(tmp_path, allow=[f"127.0.0.1:{httpserver.port}"])
 

@@ -7,7 +7,6 @@ news_ingest run that starts by itself fetches it, and nothing else (the real DAG
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import secrets
@@ -24,6 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+
+from tests.test_celery_smoke import smoke
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "config" / "airflow" / "standalone.py"
@@ -57,33 +58,10 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _listeners_of(pgid: int) -> set[str]:
-    """Local addresses (host:port) that the group's processes listen on, from /proc."""
-    inodes: dict[str, str] = {}
-    for table, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] != "0A":  # LISTEN
-                continue
-            hexaddr, hexport = fields[1].split(":")
-            raw = bytes.fromhex(hexaddr)
-            if v6:
-                words = [raw[i : i + 4][::-1] for i in range(0, 16, 4)]
-                host = "[" + str(ipaddress.IPv6Address(b"".join(words))) + "]"
-            else:
-                host = str(ipaddress.IPv4Address(raw[::-1]))
-            inodes[fields[9]] = f"{host}:{int(hexport, 16)}"
-    out = set()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or _pgid(int(proc.name)) != pgid:
-            continue
-        try:
-            links = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
-        except (FileNotFoundError, PermissionError):
-            continue
-        for link in links:
-            if link.startswith("socket:[") and link[8:-1] in inodes:
-                out.add(inodes[link[8:-1]])
-    return out
+    """Local addresses (host:port) that the group's processes listen on, from /proc (the
+    smoke run's own reader of the socket tables)."""
+    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    return smoke.listeners_of([pid for pid in pids if _pgid(pid) == pgid])
 
 
 def _pgid(pid: int) -> int | None:

@@ -229,15 +229,6 @@ def test_user_agent_is_the_configured_one(httpserver: HTTPServer) -> None:
     assert request.headers["User-Agent"] == ua
 
 
-@pytest.fixture
-def threaded_server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
-
-
 def test_fetch_all_keeps_input_order(threaded_server: HTTPServer) -> None:
     def slow(request: Request) -> Response:
         time.sleep(0.3)

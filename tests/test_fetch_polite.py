@@ -71,6 +71,10 @@ class Recorder:
     def times(self, path_prefix: str = "/") -> list[float]:
         return [t for t, p in self.starts if p.startswith(path_prefix)]
 
+    def gaps(self) -> list[float]:
+        """Seconds between successive request starts, to the millisecond."""
+        return [round(b - a, 3) for a, b in itertools.pairwise(sorted(self.times()))]
+
 
 def _gaps(times: list[float]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(times)]

@@ -9,16 +9,14 @@ many were in flight. Every assertion is about what the server saw.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import multiprocessing
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,7 @@ from pipeline.fetch import Fetcher, make_client
 from pipeline.politeness import SKEW_S, HostGate
 from pipeline.records import Page
 from tests.conftest import ROOT
+from tests.test_fetch_polite import Recorder
 
 SETTINGS = replace(
     Settings(),
@@ -178,42 +177,10 @@ def test_a_killed_process_leaves_no_slot_held(tmp_path: Path) -> None:
 # --- Fetchers in separate processes -------------------------------------------------------
 
 
-@dataclass
-class Recorder:
-    """Arrival times (time.monotonic(), in this process) and in-flight counts."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    starts: list[tuple[float, str]] = field(default_factory=list)
-    in_flight: int = 0
-    max_in_flight: int = 0
-
-    def handler(self, seconds: float = 0.0, **headers: str) -> Callable[[Request], Response]:
-        def handle(request: Request) -> Response:
-            with self.lock:
-                self.starts.append((time.monotonic(), request.full_path.rstrip("?")))
-                self.in_flight += 1
-                self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            try:
-                time.sleep(seconds)
-                return Response("<p>ok</p>", content_type="text/html", headers=headers)
-            finally:
-                with self.lock:
-                    self.in_flight -= 1
-
-        return handle
-
-    def gaps(self) -> list[float]:
-        times = sorted(t for t, _ in self.starts)
-        return [round(b - a, 3) for a, b in itertools.pairwise(times)]
-
-
 @pytest.fixture
-def server() -> Iterator[HTTPServer]:
+def server(threaded_server: HTTPServer) -> HTTPServer:
     """A threaded server on 127.0.0.1, so requests from several processes overlap."""
-    made = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    made.start()
-    yield made
-    made.stop()
+    return threaded_server
 
 
 def _allow(settings: Settings, server: HTTPServer) -> Settings:
@@ -260,9 +227,9 @@ def _run_processes(
 
 def test_per_host_delay_holds_across_processes(server: HTTPServer, tmp_path: Path) -> None:
     rec = Recorder()
-    server.expect_request("/p0").respond_with_handler(rec.handler())
-    server.expect_request("/p1").respond_with_handler(rec.handler())
-    server.expect_request("/p2").respond_with_handler(rec.handler())
+    server.expect_request("/p0").respond_with_handler(rec.slow(0.0))
+    server.expect_request("/p1").respond_with_handler(rec.slow(0.0))
+    server.expect_request("/p2").respond_with_handler(rec.slow(0.0))
     settings = _allow(replace(SETTINGS, per_host_delay_s=0.4), server)
     _run_processes(server, settings, tmp_path / "hosts", processes=3, each=3)
     assert len(rec.starts) == 9
@@ -273,7 +240,7 @@ def test_per_host_delay_holds_across_processes(server: HTTPServer, tmp_path: Pat
 def test_per_host_concurrency_holds_across_processes(server: HTTPServer, tmp_path: Path) -> None:
     rec = Recorder()
     for n in range(3):
-        server.expect_request(f"/p{n}").respond_with_handler(rec.handler(0.2))
+        server.expect_request(f"/p{n}").respond_with_handler(rec.slow(0.2))
     settings = _allow(replace(SETTINGS, per_host_concurrency=2), server)
     _run_processes(server, settings, tmp_path / "hosts", processes=3, each=4)
     assert len(rec.starts) == 12
@@ -287,7 +254,7 @@ def test_a_second_fetcher_waits_for_the_delay_after_the_first(
     server: HTTPServer, tmp_path: Path
 ) -> None:
     rec = Recorder()
-    server.expect_request("/p").respond_with_handler(rec.handler())
+    server.expect_request("/p").respond_with_handler(rec.slow(0.0))
     settings = _allow(replace(SETTINGS, per_host_delay_s=0.5), server)
     url = f"http://127.0.0.1:{server.port}/p"
     for n in range(2):
@@ -305,7 +272,7 @@ def test_retry_after_holds_the_host_for_another_fetcher(server: HTTPServer, tmp_
 
     rec = Recorder()
     server.expect_request("/limited").respond_with_handler(slow_down)
-    server.expect_request("/other").respond_with_handler(rec.handler())
+    server.expect_request("/other").respond_with_handler(rec.slow(0.0))
     settings = _allow(replace(SETTINGS, retries=1), server)
     base = f"http://127.0.0.1:{server.port}"
 
@@ -330,7 +297,7 @@ def test_crawl_delay_holds_for_the_next_fetcher(server: HTTPServer, tmp_path: Pa
     server.expect_request("/robots.txt").respond_with_data(
         "User-agent: *\nCrawl-delay: 1\nAllow: /\n", content_type="text/plain"
     )
-    server.expect_request("/p").respond_with_handler(rec.handler())
+    server.expect_request("/p").respond_with_handler(rec.slow(0.0))
     settings = _allow(replace(SETTINGS, respect_robots=True), server)
     url = f"http://127.0.0.1:{server.port}/p"
     (page,) = asyncio.run(_fetch([url], settings, HostGate(tmp_path)))
