@@ -136,6 +136,32 @@ def test_upsert_keeps_first_seen_at(any_store: Store) -> None:
     assert first == NOW
 
 
+def test_a_kill_while_deleting_a_loaded_spool_leaves_no_half_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load killed while it deleted the loaded batch's folder (its run.json gone, the
+    rest still there) must not leave a folder that the next load reads as waiting."""
+    st = make_store(tmp_path, "file")
+    real_rmtree = shutil.rmtree
+
+    def killed_midway(path: Any, *args: Any, **kwargs: Any) -> None:
+        run_json = Path(path) / "run.json"
+        if run_json.exists():
+            run_json.unlink()  # the first file deleted, then the process dies
+            raise KeyboardInterrupt("killed")
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", killed_midway)
+    with pytest.raises(KeyboardInterrupt):
+        st.load(_batch("run-1", ["a1"], []))
+    monkeypatch.setattr(shutil, "rmtree", real_rmtree)
+    assert _count(st, "articles") == 1  # the load itself had committed
+    assert not pending_spools(st.spool_dir)  # and the leftover is swept, not pending
+    assert not list(st.spool_dir.glob(".*.done"))
+    st.load(_batch("run-2", ["a2"], []))  # the next load runs as usual
+    assert _count(st, "articles") == 2
+
+
 def test_failed_load_leaves_nothing_and_keeps_the_spool(any_store: Store) -> None:
     # An entity without its text (not null): the insert fails after the articles went in.
     bad = _batch("run-bad", ["a1", "a2"], [("a1", 0), ("a1", 1)])

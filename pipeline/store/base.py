@@ -17,7 +17,6 @@ import contextlib
 import fcntl
 import logging
 import random
-import shutil
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -34,6 +33,7 @@ from pipeline.store.spool import (
     pending_spools,
     pending_urls,
     read_spool,
+    remove_spool,
     write_spool,
 )  # fmt: skip
 from pipeline.store.sql import Connection
@@ -269,7 +269,7 @@ class Store(ABC):
         )
         (result.loaded if loaded else result.skipped).append(batch.run_id)
         result.attempts[batch.run_id] = attempts
-        shutil.rmtree(path, ignore_errors=True)
+        remove_spool(path)
 
     def load_pending(self) -> LoadResult:
         return self.load_spools(pending_spools(self.spool_dir))

@@ -91,10 +91,26 @@ def read_spool(path: Path) -> SpooledBatch:
     return SpooledBatch(path, meta["run"], meta.get("tagged", []), meta.get("store_id"))
 
 
+def remove_spool(path: Path) -> None:
+    """Delete a loaded batch's folder. It is renamed out of the pending set first (one
+    atomic step), so a process killed while deleting never leaves a half-deleted batch
+    that the next load would take for a waiting one."""
+    gone = path.parent / f".{path.name}.done"
+    shutil.rmtree(gone, ignore_errors=True)
+    try:
+        path.rename(gone)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(gone, ignore_errors=True)
+
+
 def pending_spools(spool_dir: Path) -> list[Path]:
-    """Batches waiting in spool_dir, oldest first (run ids start with their time)."""
+    """Batches waiting in spool_dir, oldest first (run ids start with their time).
+    Leftovers of a deletion that was cut short are swept away here."""
     if not spool_dir.exists():
         return []
+    for gone in spool_dir.glob(".*.done"):
+        shutil.rmtree(gone, ignore_errors=True)
     return sorted(p for p in spool_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
