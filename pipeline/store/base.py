@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.store import sql
+from pipeline.store import derived, sql
 from pipeline.store.spool import (
     Batch,
     check_owner,
@@ -301,10 +301,13 @@ class Store(ABC):
             return sql.run_checks(con)
 
     def refresh_daily(self) -> dict[str, int]:
-        """Rebuild daily_summary in one transaction. Returns its day and event counts."""
+        """Rebuild daily_summary, and recompute stories and event_rollup whole (loads keep
+        them current; this is the repair that proves it), in one transaction. Returns the
+        summary's day and event counts."""
 
         def work(con: Connection, _attempt: int) -> dict[str, int]:
             with sql.transaction(con):
+                derived.rebuild(con)
                 sql.rebuild_daily_summary(con)
                 days, events = sql.daily_totals(con)
             return {"days": days, "events": events}

@@ -13,29 +13,19 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from pipeline.store import derived
+from pipeline.store.files import Connection, sql_dir, sql_file
 from pipeline.store.schema import COLUMNS, TABLES, Table, select_list, stored_columns
 from pipeline.store.spool import SpooledBatch
-
-Connection = duckdb.DuckDBPyConnection
 
 
 class SchemaError(RuntimeError):
     pass
-
-
-def sql_dir() -> Path:
-    return Path(str(resources.files("pipeline.sql")))
-
-
-def sql_file(*parts: str) -> str:
-    """The text of a file under sql/, e.g. sql_file("reports", "summary_counts.sql")."""
-    return sql_dir().joinpath(*parts).read_text(encoding="utf-8")
 
 
 # --- schema --------------------------------------------------------------------------------
@@ -179,7 +169,21 @@ class _LoadedBefore(Exception):
     """The batch's run is in the runs table already."""
 
 
+def _touched_articles(con: Connection, batch: SpooledBatch) -> None:
+    """_touched: the articles whose rows this batch writes (re-tagged, or upserted)."""
+    derived.temp_ids(con, "_touched", list(batch.tagged))
+    for table in ("articles", "events"):
+        file = batch.table_file(table)
+        if file.exists() and file.stat().st_size:
+            con.execute(
+                f"insert into _touched select distinct article_id from {_source(file, table)}"
+            )
+
+
 def _load_rows(con: Connection, batch: SpooledBatch, *, attempts: int, lake: bool) -> None:
+    _touched_articles(con, batch)
+    touched = "article_id in (select article_id from _touched)"
+    derived.touch_events(con, touched)  # the rollup rows of the events about to change
     if batch.tagged:
         con.execute("create or replace temp table _tagged (article_id varchar)")
         con.executemany("insert into _tagged values (?)", [[t] for t in batch.tagged])
@@ -190,8 +194,12 @@ def _load_rows(con: Connection, batch: SpooledBatch, *, attempts: int, lake: boo
         if not file.exists() or file.stat().st_size == 0:
             continue
         con.execute(load_statement(table, _source(file, table.name)))
-    # The per-day rollup is rebuilt with every load, on every path (a pass, Airflow,
-    # load-spool), so it always matches the events it summarises.
+    # The derived tables are updated with every load, on every path (a pass, Airflow,
+    # load-spool), so they always match what they summarise: stories and the rollup rows
+    # this batch touched, and the per-day summary whole.
+    derived.assign_stories(con)
+    derived.touch_events(con, touched)
+    derived.refresh(con)
     rebuild_daily_summary(con)
     run = {**batch.run, "load_attempts": attempts}
     columns = list(run)

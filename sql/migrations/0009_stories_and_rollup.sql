@@ -6,6 +6,11 @@
 -- rewrites). An article's story is set once, when it is first loaded; null for articles
 -- without a usable body.
 alter table articles add column story_id varchar;
+-- The article it was matched to when it joined its story (null: it founded the story),
+-- and the similarity that decided it (pipeline/stories.py: the higher of the Jaccard
+-- similarity and the shorter text's containment; 1 for an exact duplicate).
+alter table articles add column story_matched varchar;
+alter table articles add column story_similarity double;
 
 -- The MinHash LSH bands of each usable article's body (pipeline/stories.py): two articles
 -- that share a band are candidates for one story, which the exact comparison of their
@@ -57,10 +62,12 @@ create table event_rollup (
     last_seen_at timestamptz,
     mean_confidence double,
     is_root_event boolean,              -- some mention is in its article's first sentences
-    location varchar,                   -- the evidence mention's location
+    location varchar,                   -- the most confident mention's place that has one
     location_country varchar,
     latitude double,
     longitude double,
+    location_precision varchar,         -- country | admin1 | admin2 | city | region
+    location_geonames_id bigint,
     evidence_event_id varchar,          -- the most confident mention
     evidence_sentence varchar,
     evidence_url varchar,

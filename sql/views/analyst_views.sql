@@ -100,3 +100,39 @@ select
 from attempts a
 join last_ok l using (host)
 group by a.host, l.last_success_at;
+
+-- Where each article comes from: its feed's outlet, else the page's site name, else its
+-- host. Stories and the rollup count distinct outlets by this.
+create or replace view article_outlets as
+select
+    a.article_id,
+    coalesce(
+        nullif(f.outlet, ''),
+        nullif(a.site_name, ''),
+        regexp_extract(coalesce(a.final_url, a.url), '^[a-z]+://(?:www\.)?([^/:]+)', 1)
+    ) as outlet
+from articles a
+left join feeds f on f.name = a.feed;
+
+-- Every factual event as a mention of its event_rollup row: the row's key (the event's
+-- day, its actors' codes, '' for none, and its CAMEO code), its story and its outlet.
+create or replace view rollup_mentions as
+with m as (
+    select
+        fe.*,
+        coalesce(fe.event_date, cast(fe.published_at as date)) as event_day,
+        coalesce(fe.source_actor, '') as source_key,
+        coalesce(fe.target_actor, '') as target_key,
+        a.first_seen_at,
+        coalesce(a.story_id, a.article_id) as story,    -- an article without a story is its own
+        o.outlet
+    from factual_events fe
+    join articles a using (article_id)
+    join article_outlets o using (article_id)
+)
+select
+    substr(md5(concat_ws('|', cast(event_day as varchar), source_key, target_key,
+                         cameo_code)), 1, 16) as rollup_id,
+    m.*
+from m
+where event_day is not null and cameo_code is not null;

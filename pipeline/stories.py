@@ -1,0 +1,175 @@
+"""Stories: the articles that carry the same text.
+
+A wire story reprinted by twenty outlets is one story, whatever each outlet does to it: its
+own headline and boilerplate, a trim to the first paragraphs, a dateline or credit line, a
+few words changed, a later version with two paragraphs more. Two outlets that report one
+meeting in their own words are two stories (and one event with mentions from both: that
+is the rollup's business, not this module's).
+
+How two articles are compared (documented in docs/STORIES.md, measured on
+tests/data/story_pairs.jsonl):
+
+- A body is reduced to word shingles: `SHINGLE` consecutive words, case-folded, with
+  punctuation and numbers' formatting ignored.
+- Candidates come from MinHash LSH (`datasketch.MinHash`, `NUM_PERM` permutations cut
+  into `BANDS` bands): once over the whole body, and once over its lead (the first
+  `LEAD_WORDS` words), so that a short copy that keeps only the first paragraphs, whose
+  Jaccard similarity with the full text is low, still meets it. Two articles that share a
+  band are candidates. The bands are stored (table story_bands), so a new article meets
+  every article stored before it, across runs, without recomputing theirs.
+- A candidate pair is then decided on the exact shingle sets: the same story when their
+  Jaccard similarity is at least `MIN_JACCARD`, or when the shorter one's shingles lie
+  mostly (`MIN_CONTAINMENT`) inside the longer one and it has at least `MIN_SHINGLES` of
+  them (a trimmed copy).
+
+The store (pipeline/store/sql.py) does the I/O: it reads the candidates, calls `assign`,
+and writes the story ids, all inside the load's transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash
+
+SHINGLE = 3
+NUM_PERM = 128
+BANDS = 32
+ROWS = NUM_PERM // BANDS
+LEAD_WORDS = 80
+MIN_JACCARD = 0.5
+MIN_CONTAINMENT = 0.8
+MIN_SHINGLES = 25
+SEED = 1  # fixed: the bands of stored articles must stay comparable with new ones
+SCHEME = "affine32"  # datasketch 2: stated, so that a new default never changes the bands
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, case-folded; punctuation, quotes and dashes dropped."""
+    return _WORD.findall(text.casefold())
+
+
+def shingles(text: str) -> frozenset[str]:
+    """The set of `SHINGLE`-word shingles of a text (one shingle for a shorter text)."""
+    ws = words(text)
+    if len(ws) <= SHINGLE:
+        return frozenset([" ".join(ws)]) if ws else frozenset()
+    return frozenset(" ".join(ws[i : i + SHINGLE]) for i in range(len(ws) - SHINGLE + 1))
+
+
+@lru_cache(maxsize=1)
+def _template() -> MinHash:
+    # The permutations are the costly part of a MinHash; every signature shares them.
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+
+
+def _signature(items: Iterable[str]) -> np.ndarray:
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_template().permutations, scheme=SCHEME)
+    m.update_batch([s.encode("utf-8") for s in items])
+    return m.hashvalues
+
+
+def _band_hashes(signature: np.ndarray, kind: int) -> list[int]:
+    out = []
+    for band in range(BANDS):
+        part = signature[band * ROWS : (band + 1) * ROWS].astype("<u4").tobytes()
+        digest = hashlib.blake2b(struct.pack("<BB", kind, band) + part, digest_size=8).digest()
+        out.append(int.from_bytes(digest, "little") >> 1)  # fits a signed bigint
+    return out
+
+
+def bands(text: str) -> list[int]:
+    """The LSH band hashes of a body: `BANDS` for the whole text, `BANDS` for its lead.
+    Empty for a body too short to compare."""
+    body = shingles(text)
+    if len(body) < 2:
+        return []
+    lead = shingles(" ".join(words(text)[:LEAD_WORDS]))
+    return _band_hashes(_signature(body), 0) + _band_hashes(_signature(lead), 1)
+
+
+@dataclass(frozen=True)
+class Similarity:
+    jaccard: float
+    containment: float  # of the shorter text's shingles in the longer one
+    shorter: int  # shingles in the shorter text
+
+    @property
+    def same_story(self) -> bool:
+        return self.jaccard >= MIN_JACCARD or (
+            self.containment >= MIN_CONTAINMENT and self.shorter >= MIN_SHINGLES
+        )
+
+    @property
+    def score(self) -> float:
+        return max(self.jaccard, self.containment if self.shorter >= MIN_SHINGLES else 0.0)
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> Similarity:
+    if not a or not b:
+        return Similarity(0.0, 0.0, 0)
+    common = len(a & b)
+    shorter = min(len(a), len(b))
+    return Similarity(common / len(a | b), common / shorter, shorter)
+
+
+def same_story(a: str, b: str) -> bool:
+    """Whether two bodies carry the same story (the decision, without the LSH step)."""
+    return similarity(shingles(a), shingles(b)).same_story
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    article_id: str
+    body: str
+    duplicate_of: str | None = None
+
+
+def assign(
+    new: Sequence[NewArticle],
+    candidates: Mapping[str, Iterable[str]],
+    stored: Mapping[str, tuple[str, str]],
+) -> dict[str, tuple[str, str | None, float]]:
+    """Give each new article a story, in the order given (the earliest first).
+
+    candidates: new article id -> ids of articles sharing an LSH band with it (stored ones
+    or other new ones); stored: stored article id -> (story_id, body). Returns new article
+    id -> (story_id, the article it matched or None, score). An article that matches none
+    founds a story named after itself; an exact duplicate joins its original's story."""
+    story: dict[str, str] = {aid: sid for aid, (sid, _) in stored.items()}
+    texts: dict[str, frozenset[str]] = {}
+    bodies = {aid: body for aid, (_, body) in stored.items()} | {n.article_id: n.body for n in new}
+
+    def shingled(aid: str) -> frozenset[str]:
+        if aid not in texts:
+            texts[aid] = shingles(bodies[aid])
+        return texts[aid]
+
+    out: dict[str, tuple[str, str | None, float]] = {}
+    for article in new:
+        aid = article.article_id
+        if article.duplicate_of and article.duplicate_of in story:
+            out[aid] = (story[article.duplicate_of], article.duplicate_of, 1.0)
+            story[aid] = out[aid][0]
+            continue
+        best: tuple[float, str] | None = None
+        for other in sorted(set(candidates.get(aid, ())) - {aid}):
+            if other not in story or other not in bodies:
+                continue  # a later new article: it will meet this one from its side
+            sim = similarity(shingled(aid), shingled(other))
+            if sim.same_story and (best is None or sim.score > best[0]):
+                best = (sim.score, other)
+        if best is None:
+            out[aid] = (aid, None, 0.0)
+        else:
+            out[aid] = (story[best[1]], best[1], round(best[0], 4))
+        story[aid] = out[aid][0]
+    return out
