@@ -47,6 +47,15 @@ def default_corpus_dir() -> Path:
     return Path(str(resources.files("pipeline.demo_corpus")))
 
 
+def stored_pages(corpus: Path | None = None) -> int:
+    """How many article pages a pass over the corpus fetches and stores: its articles and
+    its consent wall (the 404 and the entry without a link store none). Tests count on
+    it rather than on a number that changes when the corpus grows."""
+    path = (corpus or default_corpus_dir()) / "articles.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return sum(r.get("kind", "article") in ("article", "consent_wall") for r in records)
+
+
 @dataclass
 class CorpusServer:
     base_url: str

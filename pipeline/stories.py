@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +47,8 @@ LEAD_WORDS = 80
 MIN_JACCARD = 0.5
 MIN_CONTAINMENT = 0.8
 MIN_SHINGLES = 25
+REPRESENTATIVES = 5
+MAX_CANDIDATES = 20
 SEED = 1  # fixed: the bands of stored articles must stay comparable with new ones
 SCHEME = "affine32"  # datasketch 2: stated, so that a new default never changes the bands
 
@@ -133,45 +136,79 @@ class NewArticle:
     duplicate_of: str | None = None
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A stored article that a new one may join: its story, its body, and how many of
+    that story's articles are representatives (have their bands stored)."""
+
+    story_id: str
+    body: str
+    representatives: int
+
+
+@dataclass(frozen=True)
+class Assigned:
+    story_id: str
+    matched: str | None  # the article it was matched to; None: it founded the story
+    score: float
+    representative: bool  # its bands are stored, for later articles to meet
+
+
 def assign(
     new: Sequence[NewArticle],
-    candidates: Mapping[str, Iterable[str]],
-    stored: Mapping[str, tuple[str, str]],
-) -> dict[str, tuple[str, str | None, float]]:
+    bands_of: Mapping[str, Sequence[int]],
+    stored_candidates: Mapping[str, Mapping[str, int]],
+    stored: Mapping[str, Stored],
+) -> dict[str, Assigned]:
     """Give each new article a story, in the order given (the earliest first).
 
-    candidates: new article id -> ids of articles sharing an LSH band with it (stored ones
-    or other new ones); stored: stored article id -> (story_id, body). Returns new article
-    id -> (story_id, the article it matched or None, score). An article that matches none
-    founds a story named after itself; an exact duplicate joins its original's story."""
-    story: dict[str, str] = {aid: sid for aid, (sid, _) in stored.items()}
+    bands_of: new article id -> its bands; stored_candidates: new article id -> {stored
+    article id: bands shared}; stored: those stored articles. An article that matches
+    none founds a story named after itself; an exact duplicate joins its original's story.
+
+    The work stays bounded when one story is copied hundreds of times: only the first
+    `REPRESENTATIVES` articles of a story keep their bands (later copies still join it
+    through them), and each article is compared exactly with at most `MAX_CANDIDATES`
+    candidates, those sharing the most bands first."""
+    story = {aid: st.story_id for aid, st in stored.items()}
+    reps: dict[str, int] = {st.story_id: st.representatives for st in stored.values()}
+    bodies = {aid: st.body for aid, st in stored.items()} | {n.article_id: n.body for n in new}
     texts: dict[str, frozenset[str]] = {}
-    bodies = {aid: body for aid, (_, body) in stored.items()} | {n.article_id: n.body for n in new}
+    in_batch: dict[int, list[str]] = defaultdict(list)  # band -> this batch's representatives
 
     def shingled(aid: str) -> frozenset[str]:
         if aid not in texts:
             texts[aid] = shingles(bodies[aid])
         return texts[aid]
 
-    out: dict[str, tuple[str, str | None, float]] = {}
+    out: dict[str, Assigned] = {}
     for article in new:
         aid = article.article_id
         if article.duplicate_of and article.duplicate_of in story:
-            out[aid] = (story[article.duplicate_of], article.duplicate_of, 1.0)
-            story[aid] = out[aid][0]
-            continue
-        best: tuple[float, str] | None = None
-        for other in sorted(set(candidates.get(aid, ())) - {aid}):
-            if other not in story or other not in bodies:
-                continue  # a later new article: it will meet this one from its side
-            sim = similarity(shingled(aid), shingled(other))
-            if sim.same_story and (best is None or sim.score > best[0]):
-                best = (sim.score, other)
-        if best is None:
-            out[aid] = (aid, None, 0.0)
+            sid, matched, score = story[article.duplicate_of], article.duplicate_of, 1.0
         else:
-            out[aid] = (story[best[1]], best[1], round(best[0], 4))
-        story[aid] = out[aid][0]
+            shared = Counter(stored_candidates.get(aid, {}))
+            for band in bands_of.get(aid, ()):
+                shared.update(in_batch.get(band, ()))
+            ranked = sorted((-n, other) for other, n in shared.items() if other != aid)
+            best: tuple[float, str] | None = None
+            for _, other in ranked[:MAX_CANDIDATES]:
+                if other not in story:
+                    continue
+                sim = similarity(shingled(aid), shingled(other))
+                if sim.same_story and (best is None or sim.score > best[0]):
+                    best = (sim.score, other)
+            if best is None:
+                sid, matched, score = aid, None, 0.0
+            else:
+                sid, matched, score = story[best[1]], best[1], round(best[0], 4)
+        representative = reps.get(sid, 0) < REPRESENTATIVES and bool(bands_of.get(aid))
+        if representative:
+            reps[sid] = reps.get(sid, 0) + 1
+            for band in bands_of[aid]:
+                in_batch[band].append(aid)
+        story[aid] = sid
+        out[aid] = Assigned(sid, matched, score, representative)
     return out
 
 

@@ -30,9 +30,11 @@ from werkzeug import Request, Response
 
 import pipeline.run
 import pipeline.store.sql
-from pipeline.demo import CorpusServer
+from pipeline.demo import CorpusServer, stored_pages
 from pipeline.store import FileStore
 from tests.conftest import ROOT
+
+PAGES = stored_pages()  # article pages a pass over the demo corpus stores
 
 DAGS = ROOT / "dags"
 DAG_IDS = {"news_ingest", "news_enrich", "news_daily"}
@@ -288,23 +290,23 @@ def test_ingest_then_enrich_loads_the_demo_corpus_and_emits_assets(
     dr = _run(dags["news_ingest"], logical_date=LOGICAL_DATE)
     feeds = {ti.rendered_map_index for ti in dr.get_task_instances() if ti.map_index >= 0}
     assert feeds == {"meridian-world", "ledger-asia", "wire-diplomacy"}
-    assert _counts(db) == {"raw_pages": 34, "articles": 0, "entities": 0, "places": 0,
-                           "events": 0, "waiting": 34}  # fmt: skip
+    assert _counts(db) == {"raw_pages": PAGES, "articles": 0, "entities": 0, "places": 0,
+                           "events": 0, "waiting": PAGES}  # fmt: skip
     (event,) = _asset_events(RAW_ARTICLES.uri, dr)
     assert event["task"] == "load_raw_pages"
-    assert event["pages"] == 34 and event["loaded"] == 3 and len(event["runs"]) == 3
+    assert event["pages"] == PAGES and event["loaded"] == 3 and len(event["runs"]) == 3
     # The event queues a run of news_enrich: the scheduler would start it now.
     assert _queued_for("news_enrich") == [RAW_ARTICLES.uri]
 
     dr = _run(dags["news_enrich"])
     counts = _counts(db)
-    assert counts["raw_pages"] == counts["articles"] == 34
+    assert counts["raw_pages"] == counts["articles"] == PAGES
     assert counts["waiting"] == 0
     assert counts["entities"] >= 300 and counts["events"] >= 20
     # The Airflow enrich path geoparses with the feeds' countries, as a pass does.
     assert counts["places"] >= 100
     (event,) = _asset_events(NEW_EVENTS.uri, dr)
-    assert event["articles"] == 34 and event["events"] == counts["events"]
+    assert event["articles"] == PAGES and event["events"] == counts["events"]
     assert _queued_for("news_daily") == [NEW_EVENTS.uri]
 
     # The same logical date again (dag.test clears and re-runs it), then enrich: the
@@ -333,7 +335,7 @@ def test_ingest_then_enrich_loads_the_demo_corpus_and_emits_assets(
     finally:
         con.close()
     assert summed == expected > 0
-    assert days > 0 and 0 < articles <= 34
+    assert days > 0 and 0 < articles <= PAGES
 
 
 def test_ingest_refuses_to_crawl_without_a_contact_when_it_is_required(
@@ -520,7 +522,7 @@ def test_a_failed_ingest_load_leaves_each_batch_whole_or_absent(
         per_run = dict(con.execute("select run_id, count(*) from raw_pages group by 1").fetchall())
     finally:
         con.close()
-    assert sum(per_run.values()) == 34 and len(per_run) == 3
+    assert sum(per_run.values()) == PAGES and len(per_run) == 3
     # After the failed try: the first batch whole, the second (failed) and third absent.
     assert flaky.at_retry is not None
     (first,) = flaky.at_retry["raw_runs"]

@@ -12,10 +12,12 @@ import duckdb
 import pytest
 
 from pipeline.config import Settings
-from pipeline.demo import CorpusServer
+from pipeline.demo import CorpusServer, stored_pages
 from pipeline.run import RunResult, run_pass
 from pipeline.store import open_store, pending_spools
 from tests.conftest import make_settings
+
+PAGES = stored_pages()  # article pages a pass over the demo corpus stores
 
 COUNTED = ("articles", "entities", "places", "events", "feeds")
 
@@ -144,7 +146,7 @@ def test_same_pass_twice_gives_the_same_counts(
     forced = run_pass(
         demo_server.feeds(), dataclasses.replace(settings, refetch=True), nlp=nlp, trigger="test"
     )
-    assert forced.loaded and forced.stats.articles_fetched >= 34
+    assert forced.loaded and forced.stats.articles_fetched >= PAGES
     assert _counts(settings.db_path) == counts
     runs = _rows(settings.db_path, "select count(*) from runs")[0][0]
     assert runs == 3
@@ -174,10 +176,10 @@ def test_an_analyst_holding_the_database_never_blocks_a_pass(
             analyst.communicate("")
             assert analyst.returncode == 0
     assert asked["codes"] == [0] and asked["n"] > 5, asked
-    assert asked["seen"][0] == 0 and set(asked["seen"]) <= {0, 34}, asked
-    assert result.loaded and result.stats.articles_fetched == 34
+    assert asked["seen"][0] == 0 and set(asked["seen"]) <= {0, PAGES}, asked
+    assert result.loaded and result.stats.articles_fetched == PAGES
     counts = _counts(settings.db_path)
-    assert counts["articles"] == 34 and counts["events"] == result.stats.events
+    assert counts["articles"] == PAGES and counts["events"] == result.stats.events
 
 
 def test_a_busy_writer_loses_nothing_and_never_causes_a_refetch(
@@ -200,7 +202,7 @@ def test_a_busy_writer_loses_nothing_and_never_causes_a_refetch(
     for blocked in (first, second):
         assert not blocked.loaded and blocked.spool_path is not None
         assert "another pass or task is loading" in (blocked.message or "")
-    assert first.stats.articles_fetched == 34
+    assert first.stats.articles_fetched == PAGES
     assert second.stats.articles_fetched == 0  # the first batch's pages are not refetched
     assert "waiting up to 0.3 s for the lock on" in caplog.text and "PID" in caplog.text
     assert _counts(settings.db_path)["articles"] == 0
@@ -211,7 +213,7 @@ def test_a_busy_writer_loses_nothing_and_never_causes_a_refetch(
                                     Path(second.spool_path or "").name]  # fmt: skip
     assert after.stats.articles_fetched == 0
     counts = _counts(settings.db_path)
-    assert counts["articles"] == 34 and counts["events"] == first.stats.events
+    assert counts["articles"] == PAGES and counts["events"] == first.stats.events
     assert not pending_spools(st.spool_dir)
 
 

@@ -14,9 +14,12 @@ from typing import Any
 
 import pytest
 
+from pipeline.demo import stored_pages
 from pipeline.store import FileStore, LakeStore, Store
 from tests.conftest import ROOT, make_store
 from tests.test_store import _batch
+
+PAGES = stored_pages()  # article pages a pass over the demo corpus stores
 
 TABLES = ("feeds", "articles", "entities", "places", "events", "raw_pages", "fetch_log",
           "daily_summary")  # fmt: skip
@@ -139,7 +142,7 @@ def test_demo_on_the_lake_gives_the_file_demo_rows_while_an_analyst_reads(
     report = json.loads(out.strip().splitlines()[-1])
     # one snapshot for the whole transaction (no partial batch), no error, then the new rows
     assert report["errors"] == [] and report["seen"] == [0], (report, err)
-    assert report["after"] == 34
+    assert report["after"] == PAGES
     # the load never waited for the analyst: one attempt
     assert st.query("select load_attempts from runs")[1] == [(1,)]
     file_store = FileStore(tmp_path / "file" / "news.duckdb", lock_timeout_s=1)

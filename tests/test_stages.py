@@ -9,10 +9,12 @@ from typing import Any
 import duckdb
 
 from pipeline import cli
-from pipeline.demo import CorpusServer
+from pipeline.demo import CorpusServer, stored_pages
 from pipeline.run import enrich_waiting_to_spool, ingest_feeds_to_spool, load_spools, run_pass
 from pipeline.store import open_store
 from tests.conftest import make_settings
+
+PAGES = stored_pages()  # article pages a pass over the demo corpus stores
 
 TABLES = ("articles", "entities", "places", "events", "raw_pages")
 # What differs between two passes over the same pages: when, and by which run.
@@ -55,16 +57,16 @@ def test_split_stages_match_a_single_pass(
     feeds = demo_server.feeds()
     # One ingest per feed, as the mapped Airflow task does, then one load.
     results = [ingest_feeds_to_spool([f], split) for f in feeds]
-    assert sum(r["pages"] for r in results) == 34
+    assert sum(r["pages"] for r in results) == PAGES
     # ingesting writes spool files, no rows
     assert _counts(split.db_path) == dict.fromkeys(TABLES, 0)
     assert load_spools([r["spool"] for r in results], split) == {
         "loaded": 3, "skipped": 0, "retries": 0}  # fmt: skip
     waiting = _counts(split.db_path)
-    assert waiting["raw_pages"] == 34 and waiting["articles"] == 0
+    assert waiting["raw_pages"] == PAGES and waiting["articles"] == 0
 
     enriched = enrich_waiting_to_spool(split, nlp=nlp)
-    assert enriched["pages"] == 34
+    assert enriched["pages"] == PAGES
     assert load_spools([enriched["spool"]], split)["loaded"] == 1
     assert _counts(split.db_path) == _counts(single.db_path)
     # Whole rows, not counts: the feed summaries reach the articles on both paths.
@@ -112,7 +114,7 @@ def test_raw_archive_rebuilds_everything_without_fetching(
     warc = archive_path(first, result.run_id)
     kinds = [kind for kind, _, _ in read_archive(warc)]
     # Every successful response: robots.txt answered 404, so it is not in the archive.
-    assert kinds.count("feed") == 3 and kinds.count("article") == 34
+    assert kinds.count("feed") == 3 and kinds.count("article") == PAGES
 
     # A second database, rebuilt from the archive alone: same rows, no fetch at all.
     second = make_settings(tmp_path / "second")  # no allow-list: any fetch would fail

@@ -68,10 +68,12 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 from standalone import stop_group  # noqa: E402  (config/airflow is not a package)
 
+from pipeline.demo import stored_pages  # noqa: E402
+
 DAGS = ("news_ingest", "news_enrich", "news_daily")
 # What the demo corpus gives (as tests/test_dags.py checks it): every page stored and
 # enriched, and at least this many entities and events.
-EXPECTED_PAGES = 34
+EXPECTED_PAGES = stored_pages()
 MIN_ENTITIES, MIN_EVENTS = 300, 20
 WORKER_NAME = "newsevents-smoke"
 LAKE_DB = "newsevents_lake"

@@ -12,15 +12,40 @@ key, so the two cannot drift apart. daily_summary, which is small, is rebuilt wh
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 
 from pipeline import stories
 from pipeline.store.files import Connection, sql_file
 
 
-def temp_ids(con: Connection, name: str, ids: list[str]) -> None:
+def temp_table(con: Connection, name: str, columns: dict[str, tuple[str, Sequence[Any]]]) -> None:
+    """A temp table `name` holding these columns (name -> (SQL type, values)). The values
+    reach DuckDB as numpy arrays, which it scans whole: a list parameter is bound value by
+    value (200,000 band hashes took 50 s that way). In a varchar column, None is null."""
+    frame = {
+        col: np.array(["" if v is None else v for v in values], dtype=np.str_)
+        if kind == "varchar"
+        else np.array(values, dtype=np.int64 if kind == "bigint" else np.float64)
+        for col, (kind, values) in columns.items()
+    }
+    con.execute(
+        f"create or replace temp table {name} "
+        f"({', '.join(f'{c} {kind}' for c, (kind, _) in columns.items())})"
+    )
+    if len(next(iter(frame.values()))):
+        picked = ", ".join(
+            f"nullif(cast({c} as varchar), '')" if kind == "varchar" else f"cast({c} as {kind})"
+            for c, (kind, _) in columns.items()
+        )
+        con.execute(f"insert into {name} select {picked} from frame")  # a scan of `frame`
+
+
+def temp_ids(con: Connection, name: str, ids: Sequence[str]) -> None:
     """A temp table `name` (article_id varchar) holding ids (none is fine)."""
-    con.execute(f"create or replace temp table {name} (article_id varchar)")
-    con.execute(f"insert into {name} select unnest(?::varchar[])", [ids])
+    temp_table(con, name, {"article_id": ("varchar", ids)})
 
 
 def touch_events(con: Connection, where: str) -> None:
@@ -43,44 +68,58 @@ def assign_stories(con: Connection) -> int:
     ).fetchall()
     if not new:
         return 0
-    rows = [(aid, band) for aid, body, _ in new for band in stories.bands(body)]
+    bands_of = {aid: stories.bands(body) for aid, body, _ in new}
     temp_ids(con, "_new_stories", [aid for aid, _, _ in new])
-    con.execute("create or replace temp table _new_bands (article_id varchar, band bigint)")
-    con.execute(
-        "insert into _new_bands select unnest(?::varchar[]), unnest(?::bigint[])",
-        [[a for a, _ in rows], [b for _, b in rows]],
+    con.execute("delete from story_bands where article_id in (select * from _new_stories)")
+    rows = [(aid, band) for aid, bs in bands_of.items() for band in bs]
+    temp_table(
+        con,
+        "_new_bands",
+        {"article_id": ("varchar", [a for a, _ in rows]), "band": ("bigint", [b for _, b in rows])},
     )
+    # stored representatives sharing a band with a new article, and how many bands
     pairs = con.execute(
-        "select distinct n.article_id, s.article_id from _new_bands n "
-        "join (select * from story_bands union all select * from _new_bands) s "
-        "on s.band = n.band and s.article_id <> n.article_id"
+        "select n.article_id, s.article_id, count(*) from _new_bands n "
+        "join story_bands s using (band) group by all"
     ).fetchall()
-    candidates: dict[str, set[str]] = defaultdict(set)
-    for a, b in pairs:
-        candidates[a].add(b)
-    wanted = {b for _, b in pairs} | {dup for _, _, dup in new if dup}
+    stored_candidates: dict[str, dict[str, int]] = defaultdict(dict)
+    for a, b, shared in pairs:
+        stored_candidates[a][b] = shared
+    wanted = {b for _, b, _ in pairs} | {dup for _, _, dup in new if dup}
     temp_ids(con, "_wanted", sorted(wanted))
     stored = {
-        aid: (sid, body or "")
-        for aid, sid, body in con.execute(
-            "select article_id, story_id, body from articles "
-            "where story_id is not null and article_id in (select article_id from _wanted)"
+        aid: stories.Stored(sid, body or "", int(reps))
+        for aid, sid, body, reps in con.execute(
+            "with w as (select article_id, story_id, body from articles "
+            "  where story_id is not null and article_id in (select article_id from _wanted)), "
+            "r as (select a.story_id, count(distinct b.article_id) as reps "
+            "  from story_bands b join articles a using (article_id) "
+            "  where a.story_id in (select story_id from w) group by a.story_id) "
+            "select w.article_id, w.story_id, w.body, coalesce(r.reps, 0) "
+            "from w left join r using (story_id)"
         ).fetchall()
     }
     chosen = stories.assign(
-        [stories.NewArticle(aid, body, dup) for aid, body, dup in new], candidates, stored
+        [stories.NewArticle(aid, body, dup) for aid, body, dup in new],
+        bands_of,
+        stored_candidates,
+        stored,
     )
+    temp_table(
+        con,
+        "_story_map",
+        {
+            "article_id": ("varchar", list(chosen)),
+            "story_id": ("varchar", [c.story_id for c in chosen.values()]),
+            "matched": ("varchar", [c.matched for c in chosen.values()]),
+            "similarity": ("double", [c.score for c in chosen.values()]),
+        },
+    )
+    temp_ids(con, "_representatives", [a for a, c in chosen.items() if c.representative])
     con.execute(
-        "create or replace temp table _story_map "
-        "(article_id varchar, story_id varchar, matched varchar, similarity double)"
+        "insert into story_bands select article_id, band from _new_bands "
+        "where article_id in (select article_id from _representatives)"
     )
-    con.execute(
-        "insert into _story_map select unnest(?::varchar[]), unnest(?::varchar[]), "
-        "unnest(?::varchar[]), unnest(?::double[])",
-        [list(part) for part in zip(*((a, *c) for a, c in chosen.items()), strict=True)],
-    )
-    con.execute("delete from story_bands where article_id in (select * from _new_stories)")
-    con.execute("insert into story_bands select article_id, band from _new_bands")
     con.execute(
         "update articles set story_id = m.story_id, story_matched = m.matched, "
         "story_similarity = m.similarity from _story_map m "

@@ -185,8 +185,7 @@ def _load_rows(con: Connection, batch: SpooledBatch, *, attempts: int, lake: boo
     touched = "article_id in (select article_id from _touched)"
     derived.touch_events(con, touched)  # the rollup rows of the events about to change
     if batch.tagged:
-        con.execute("create or replace temp table _tagged (article_id varchar)")
-        con.executemany("insert into _tagged values (?)", [[t] for t in batch.tagged])
+        derived.temp_ids(con, "_tagged", batch.tagged)
         for name in ("entities", "places", "events"):
             con.execute(f"delete from {name} where article_id in (select * from _tagged)")
     for table in TABLES:
