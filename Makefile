@@ -95,6 +95,19 @@ gazetteer: setup
 	$(BIN)/python tools/build_gazetteer.py --dist build/geonames
 	$(BIN)/python tools/convert_petrarch.py
 
+# Re-fetch the report's world outline (pipeline/data/world/) from the npm package
+# world-atlas (Natural Earth 1:110m), check its hash and copy it. See its README.md.
+WORLD_ATLAS = 2.0.2
+WORLD_SHA256 = 2516c915867c7baf18ddec727aec46c315541a07cfb3d79a6559b05d5e94eee8
+.PHONY: world-outline
+world-outline:
+	mkdir -p build/world
+	cd build/world && npm pack --silent world-atlas@$(WORLD_ATLAS) >/dev/null && \
+		tar xzf world-atlas-$(WORLD_ATLAS).tgz
+	echo "$(WORLD_SHA256)  build/world/package/countries-110m.json" | sha256sum -c -
+	cp build/world/package/countries-110m.json build/world/package/LICENSE pipeline/data/world/
+	mv pipeline/data/world/LICENSE pipeline/data/world/LICENSE.world-atlas
+
 # The DAGs under the CeleryExecutor, for real (there is no Docker engine to start the
 # compose profile `celery`): Redis, a throwaway Postgres, the scheduler, dag-processor,
 # api-server and one Celery worker, all on 127.0.0.1, then news_ingest -> news_enrich ->
