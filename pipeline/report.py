@@ -220,7 +220,7 @@ def days_chart(data: ReportData) -> dict[str, Any] | None:
             tooltip=[alt.Tooltip("day:N", title="Day"), alt.Tooltip("quad:N", title="QuadClass"),
                      alt.Tooltip("events:Q", title="Events")],
         )
-        .properties(width="container", height=300)
+        .properties(width="container", height=370)
     )  # fmt: skip
     return dict(_configure(chart).to_dict())
 
@@ -584,6 +584,7 @@ h3 { font-size: 14px; margin: 18px 0 6px; }
 .events { list-style: none; margin: 0 0 0 22px; padding: 0; }
 .events li { margin: 0 0 8px; }
 .ev { font-size: 13px; }
+.ev + .ev { margin-top: 3px; }
 blockquote { margin: 3px 0 0; padding: 4px 10px; border-left: 3px solid var(--line);
   color: #333c4a; background: #fafbfc; font-size: 13px; }
 mark { background: #fff1b8; padding: 0 1px; }

@@ -112,8 +112,8 @@ def test_the_window_counts_agree_with_the_events(demo_run: Any, demo_store: Stor
     assert [d["events"] for d in dyads] == sorted((d["events"] for d in dyads), reverse=True)
     assert all(-10 <= d["mean_goldstein"] <= 10 for d in dyads)
     stories = data.records("report_stories")
-    assert len(stories) == 10 and all(len(s["top_events"]) <= 6 for s in stories)
-    assert all(len(s["top_events"]) == min(6, s["events"]) for s in stories)
+    assert len(stories) == 10
+    assert all(len(s["top_events"]) == min(4, s["events"]) for s in stories)
     # one day only
     one = collect_report(demo_store, date(2025, 11, 3), 1)
     assert {r["day"] for r in one.records("report_days")} == {date(2025, 11, 3)}

@@ -1,5 +1,5 @@
 -- The top ten stories of the window $start .. $end (dates, inclusive, by the UTC
--- publication day of their articles), each with up to six of its coded events and their
+-- publication day of their articles), each with up to four of its coded events and their
 -- evidence sentences. A story is the articles that carry one text (table stories,
 -- articles.story_id); an article not assigned to a story yet is a story of its own, so
 -- this works before stories are filled and after. Ranked by the articles and outlets that
@@ -88,7 +88,7 @@ story_events as (
             source_country, target_country, trigger, root_name, quad_class, goldstein,
             event_date, location, mentions, outlets, rollup_mentions, rollup_articles,
             rollup_stories, rollup_sources
-        ) order by rank) filter (where rank <= 6) as top_events
+        ) order by rank) filter (where rank <= 4) as top_events
     from ranked
     group by story_key
 )
