@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LINT_PATHS := pipeline tests $(wildcard dags bench tools samples/demo/build.py config/airflow/*.py)
 
 .DEFAULT_GOAL := test
-.PHONY: setup demo test lint unit format lock bench clean airflow compose-env petrarch-data gazetteer airflow-stop
+.PHONY: setup demo test lint unit test-packages format lock bench clean airflow compose-env petrarch-data gazetteer airflow-stop
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ lint: setup
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
-unit: setup
+# Machine packages the tests need (tools/debian_packages.py: apt-get, only when missing):
+# Debian's chromium, which the report's browser test drives.
+test-packages:
+	$(BIN)/python tools/debian_packages.py chromium
+
+unit: setup test-packages
 	$(BIN)/pytest
 
 test: lint unit
@@ -112,9 +117,10 @@ world-outline:
 # compose profile `celery`): Redis, a throwaway Postgres, the scheduler, dag-processor,
 # api-server and one Celery worker, all on 127.0.0.1, then news_ingest -> news_enrich ->
 # news_daily on the demo corpus; it checks where the tasks ran and the row counts, and
-# stops everything. Installs redis-server and postgresql with apt-get when missing. About
-# 2-3 min; not part of `make test`. CELERY_SMOKE_DB picks the store (duckdb, lake,
-# lake-postgres, or a NEWS_DB value); see config/airflow/celery_smoke.py.
+# stops everything. Installs redis-server and postgresql with apt-get when missing
+# (tools/debian_packages.py). About 2-3 min; not part of `make test`. CELERY_SMOKE_DB
+# picks the store (duckdb, lake, lake-postgres, or a NEWS_DB value); see
+# config/airflow/celery_smoke.py.
 .PHONY: celery-smoke
 celery-smoke: setup
 	$(BIN)/python config/airflow/celery_smoke.py
