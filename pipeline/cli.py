@@ -401,7 +401,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise UsageError(f"--days {args.days}: a report covers at least one day")
     done = write_report(settings, end, args.days, Path(args.output) if args.output else None)
-    print(f"report for the {done.days} day(s) ending {done.end} ({done.size / 1e6:.1f} MB, "
+    print(f"report for the {done.days} day(s) ending {done.end} ({done.size / 1024:,.0f} KB, "
           f"opens offline): {done.path}")  # fmt: skip
     return 0
 
