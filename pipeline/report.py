@@ -388,6 +388,10 @@ def highlight(sentence: str, triggers: Sequence[str | None]) -> str:
     return "".join([*out, esc(sentence[last:])])
 
 
+def _n(count: Any, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def _actor(name: str | None, country: str | None) -> str:
     code = f' <span class="code">{esc(country)}</span>' if country else ""
     return f"<b>{esc(name or '?')}</b>{code}"
@@ -400,11 +404,14 @@ def _event_line(event: Mapping[str, Any]) -> str:
         target = " → " + _actor(event.get("target_name"), event.get("target_country"))
     counts = []
     if event.get("rollup_articles") is not None:
-        counts.append(
-            f"event_rollup: {event['rollup_mentions']} mention(s) in "
-            f"{event['rollup_articles']} article(s), {event['rollup_stories']} story(ies), "
-            f"{event['rollup_sources']} outlet(s)"
-        )
+        # said only when the event is reported more than once
+        if int(event["rollup_mentions"] or 0) > 1 or int(event["rollup_articles"] or 0) > 1:
+            counts.append(
+                f"event_rollup: {_n(event['rollup_mentions'], 'mention')} in "
+                f"{_n(event['rollup_articles'], 'article')}, "
+                f"{_n(event['rollup_stories'], 'story', 'stories')}, "
+                f"{_n(event['rollup_sources'], 'outlet')}"
+            )
     elif int(event.get("mentions") or 1) > 1:
         counts.append(f"{event['mentions']} mentions in this story")
     if event.get("event_date"):

@@ -125,13 +125,17 @@ def test_the_window_counts_agree_with_the_events(demo_run: Any, demo_store: Stor
 def test_stories_fall_back_to_articles_and_use_the_story_tables_once_filled(
     demo_run: Any, tmp_path: Path
 ) -> None:
-    """Before the story loads land, each article is a story of its own; with stories,
-    articles.story_id and event_rollup filled (here by hand), two outlets' copies are one
-    story, ranked first, with the stories table's title and the rollup's counts."""
+    """With stories, articles.story_id and event_rollup empty (as before the loads fill
+    them), each article is a story of its own; filled (here by hand), two outlets' copies
+    are one story, ranked first, with the stories table's title and the rollup's counts."""
     settings, _, _ = demo_run
     db = tmp_path / "news.duckdb"
     shutil.copyfile(settings.db_path, db)
     store = FileStore(db, lock_timeout_s=5)
+    with store.writer() as con:  # empty, whatever the loads put there
+        con.execute("delete from stories")
+        con.execute("delete from event_rollup")
+        con.execute("update articles set story_id = null")
     before = collect_report(store, END, 7)
     assert all(s["articles"] == 1 and s["articles_all_time"] is None
                for s in before.records("report_stories"))  # fmt: skip
@@ -172,7 +176,7 @@ def test_stories_fall_back_to_articles_and_use_the_story_tables_once_filled(
     assert totals[1]["stories"] == totals[0]["stories"] - 1
     page = render_report(after)
     assert "One story, &lt;two&gt; outlets" in page
-    assert "event_rollup: 2 mention(s) in 2 article(s), 1 story(ies), 2 outlet(s)" in page
+    assert "event_rollup: 2 mentions in 2 articles, 1 story, 2 outlets" in page
     assert "2 articles · 2 outlets" in page
 
 
