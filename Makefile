@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LINT_PATHS := pipeline tests $(wildcard dags bench tools samples/demo/build.py config/airflow/*.py)
 
 .DEFAULT_GOAL := test
-.PHONY: setup demo test lint unit format lock bench clean airflow compose-env petrarch-data gazetteer airflow-stop
+.PHONY: setup demo test lint unit test-packages format lock bench clean airflow compose-env petrarch-data gazetteer airflow-stop
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ lint: setup
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/mypy
 
-unit: setup
+# Machine packages the tests need (tools/debian_packages.py: apt-get, only when missing):
+# Debian's chromium, which the report's browser test drives.
+test-packages:
+	$(BIN)/python tools/debian_packages.py chromium
+
+unit: setup test-packages
 	$(BIN)/pytest
 
 test: lint unit
@@ -95,13 +100,27 @@ gazetteer: setup
 	$(BIN)/python tools/build_gazetteer.py --dist build/geonames
 	$(BIN)/python tools/convert_petrarch.py
 
+# Re-fetch the report's world outline (pipeline/data/world/) from the npm package
+# world-atlas (Natural Earth 1:110m), check its hash and copy it. See its README.md.
+WORLD_ATLAS = 2.0.2
+WORLD_SHA256 = 2516c915867c7baf18ddec727aec46c315541a07cfb3d79a6559b05d5e94eee8
+.PHONY: world-outline
+world-outline:
+	mkdir -p build/world
+	cd build/world && npm pack --silent world-atlas@$(WORLD_ATLAS) >/dev/null && \
+		tar xzf world-atlas-$(WORLD_ATLAS).tgz
+	echo "$(WORLD_SHA256)  build/world/package/countries-110m.json" | sha256sum -c -
+	cp build/world/package/countries-110m.json build/world/package/LICENSE pipeline/data/world/
+	mv pipeline/data/world/LICENSE pipeline/data/world/LICENSE.world-atlas
+
 # The DAGs under the CeleryExecutor, for real (there is no Docker engine to start the
 # compose profile `celery`): Redis, a throwaway Postgres, the scheduler, dag-processor,
 # api-server and one Celery worker, all on 127.0.0.1, then news_ingest -> news_enrich ->
 # news_daily on the demo corpus; it checks where the tasks ran and the row counts, and
-# stops everything. Installs redis-server and postgresql with apt-get when missing. About
-# 2-3 min; not part of `make test`. CELERY_SMOKE_DB picks the store (duckdb, lake,
-# lake-postgres, or a NEWS_DB value); see config/airflow/celery_smoke.py.
+# stops everything. Installs redis-server and postgresql with apt-get when missing
+# (tools/debian_packages.py). About 2-3 min; not part of `make test`. CELERY_SMOKE_DB
+# picks the store (duckdb, lake, lake-postgres, or a NEWS_DB value); see
+# config/airflow/celery_smoke.py.
 .PHONY: celery-smoke
 celery-smoke: setup
 	$(BIN)/python config/airflow/celery_smoke.py

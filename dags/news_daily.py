@@ -17,6 +17,11 @@ Tasks:
   snapshots older than `NEWS_LAKE_KEEP_SNAPSHOTS_DAYS` (default 30) and deletes the files
   no snapshot needs (docs/ARCHITECTURE.md has the policy). On a DuckDB file it does
   nothing. It runs beside the checks, whatever their outcome, in the writer pool.
+- `write_report` writes the day's HTML report, one self-contained file that opens offline
+  (`newsevents report`, docs/REPORT.md), beside the store: `reports/news-YYYY-MM-DD.html`
+  next to the DuckDB file, or next to a DuckLake's Parquet folder; the day is today (UTC),
+  or the latest day with articles when today has none. Written atomically (a temporary
+  file renamed over it), read-only on the store, beside the checks.
 
 Why on the Asset rather than a clock: the checks then run right after each load, so a bad
 batch is caught within minutes, and the aggregates are never older than the events they
@@ -72,9 +77,18 @@ def news_daily() -> None:
 
         return maintain_store(load_settings())
 
-    # The checks and the upkeep both follow the rebuild, side by side: a failing check
-    # fails the run, and compaction, which changes no row, still happens.
-    refresh_daily_summary() >> [check_data_quality(), maintain_store()]
+    @task(execution_timeout=timedelta(minutes=10))
+    def write_report() -> dict[str, object]:
+        """Write the day's self-contained HTML report beside the store (read-only on the
+        store; the file is renamed into place). Returns its path, day and size."""
+        from pipeline.daily import write_report
+
+        return write_report(load_settings()).as_dict()
+
+    # The checks, the upkeep and the report all follow the rebuild, side by side: a
+    # failing check fails the run, and compaction, which changes no row, still happens;
+    # the report shows whatever the checks say.
+    refresh_daily_summary() >> [check_data_quality(), maintain_store(), write_report()]
 
 
 news_daily()

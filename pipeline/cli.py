@@ -408,6 +408,22 @@ def cmd_eval_stories(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pipeline.daily import write_report
+
+    settings = _settings(args)
+    try:
+        end = date.fromisoformat(args.date) if args.date else None
+    except ValueError as exc:
+        raise UsageError(f"--date {args.date!r}: expected YYYY-MM-DD") from exc
+    if args.days < 1:
+        raise UsageError(f"--days {args.days}: a report covers at least one day")
+    done = write_report(settings, end, args.days, Path(args.output) if args.output else None)
+    print(f"report for the {done.days} day(s) ending {done.end} ({done.size / 1024:,.0f} KB, "
+          f"opens offline): {done.path}")  # fmt: skip
+    return 0
+
+
 def default_gold_path() -> Path:
     return Path(__file__).resolve().parent.parent / "tests" / "data" / "events_gold.jsonl"
 
@@ -495,6 +511,17 @@ def build_parser() -> argparse.ArgumentParser:
             "Rebuild raw pages from WARC files of earlier runs (no fetching).")  # fmt: skip
     p.add_argument(
         "files", nargs="+", help="WARC files (data/news.pipeline/archive/YYYY/MM/DD/*.warc.gz)"
+    )
+
+    p = add("report", cmd_report,
+            "Write the daily HTML report: one self-contained file that opens offline.")  # fmt: skip
+    p.add_argument(
+        "--date", help="the last day of the window, YYYY-MM-DD (default: today, UTC, or the "
+        "latest day with articles when today has none)",
+    )  # fmt: skip
+    p.add_argument("--days", type=int, default=7, help="days in the window (default 7)")
+    p.add_argument(
+        "-o", "--output", help="the HTML file (default: reports/news-DATE.html beside the store)"
     )
 
     add("status", cmd_status, "Show row counts, recent runs and the health of each feed.")

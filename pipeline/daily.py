@@ -12,15 +12,26 @@ rebuild takes milliseconds.
 The checks are the queries in sql/checks/ (`Store.run_checks`, pipeline/store/base.py);
 each must return zero rows. A failure raises DataQualityError with the offending rows in
 its message.
+
+The report (`write_report`, `newsevents report`, the news_daily task `write_report`) is
+one self-contained HTML page of a window of days (pipeline/report.py renders it), written
+beside the store: `data/reports/news-YYYY-MM-DD.html` for `data/news.duckdb`, and beside
+the Parquet folder for DuckLake (`data/lake/` -> `data/reports/`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
+from pipeline import __version__
 from pipeline.config import Settings
-from pipeline.store import open_store
+from pipeline.report import HEALTH_REPORTS, WINDOW_REPORTS, ReportData, render_report, window
+from pipeline.store import Store, open_store
 from pipeline.store.sql import check_names
 
 log = logging.getLogger(__name__)
@@ -67,3 +78,72 @@ def check_quality(settings: Settings, *, max_rows: int = 20) -> dict[str, int]:
         raise DataQualityError(format_failures(failures, total, max_rows))
     log.info("all %d data-quality checks passed", total)
     return {"checks": total, "failed": 0}
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    path: Path
+    end: date  # the window's last day
+    days: int
+    size: int  # bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "end": self.end.isoformat(), "days": self.days,
+                "bytes": self.size}  # fmt: skip
+
+
+def reports_dir(settings: Settings) -> Path:
+    """Where the reports go: a folder `reports/` beside the database file, or beside the
+    Parquet folder of a DuckLake."""
+    beside = settings.lake_data_path if settings.is_lake else settings.db_path
+    return beside.parent / "reports"
+
+
+def report_day(store: Store, today: date | None = None) -> date:
+    """The default last day of a report: today (UTC) if an article was published today,
+    else the latest day on which one was (so the report of a store that stopped, or of the
+    demo corpus, shows its news rather than an empty week); today if there is none."""
+    today = today or datetime.now(UTC).date()
+    if not store.exists():
+        return today
+    _, rows = store.reports(["report_latest_day"], {"today": today})["report_latest_day"]
+    latest = rows[0][0] if rows else None
+    return latest if isinstance(latest, date) else today
+
+
+def collect_report(store: Store, end: date | None = None, days: int = 7) -> ReportData:
+    """The rows of every report query for the window of `days` days ending on `end` (by
+    default `report_day`), read from one snapshot of the store."""
+    end = end or report_day(store)
+    start, _ = window(end, days)
+    if not store.exists():
+        store.prepare()  # an empty report of a new store, rather than an error
+    tables = store.reports([*WINDOW_REPORTS, *HEALTH_REPORTS], {"start": start, "end": end})
+    return ReportData(end=end, days=days, generated_at=datetime.now(UTC), tables=tables,
+                      version=__version__)  # fmt: skip
+
+
+def write_report(
+    settings: Settings, end: date | None = None, days: int = 7, path: Path | None = None
+) -> ReportFile:
+    """Write the report for the window of `days` days ending on `end` (default
+    `report_day`) to `path` (default `reports_dir()/news-END.html`), atomically: written
+    beside it, flushed, then renamed over it, so a reader never sees half a page."""
+    data = collect_report(open_store(settings), end, days)
+    page = render_report(data).encode("utf-8")
+    path = path or reports_dir(settings) / f"news-{data.end.isoformat()}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(page)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("report for %s (%d days) written to %s, %d bytes", data.end, days, path, len(page))
+    return ReportFile(path=path, end=data.end, days=days, size=len(page))

@@ -332,10 +332,18 @@ def test_ingest_then_enrich_loads_the_demo_corpus_and_emits_assets(
             "where coalesce(event_date, cast(published_at as date)) is not null"
         ).fetchall()[0][0]
         articles = con.execute("select sum(articles) from daily_summary").fetchall()[0][0]
+        latest = con.execute("select max(cast(published_at as date)) from articles").fetchall()
     finally:
         con.close()
     assert summed == expected > 0
     assert days > 0 and 0 < articles <= PAGES
+    # The day's report, beside the database: the demo's news ends before today, so its
+    # day is the latest publication day (pipeline.daily.report_day).
+    report = db.parent / "reports" / f"news-{latest[0][0].isoformat()}.html"
+    assert report.is_file() and report.stat().st_size > 500_000
+    page = report.read_text(encoding="utf-8")
+    assert "window.vegaEmbed" in page and 'data-chart="map"' in page
+    assert not list(report.parent.glob(".*.tmp"))  # written beside it, then renamed
 
 
 def test_ingest_refuses_to_crawl_without_a_contact_when_it_is_required(
@@ -411,6 +419,9 @@ def test_the_dags_run_on_a_ducklake_store(
     (ti,) = [ti for ti in dr.get_task_instances() if ti.task_id == "maintain_store"]
     assert ti.state == "success"
     assert lake.query("select count(*) from daily_summary")[1][0][0] > 0
+    # The report goes beside the lake's Parquet folder.
+    (report,) = (tmp_path / "reports").glob("news-*.html")
+    assert report.stat().st_size > 500_000
 
 
 def test_the_pipeline_runs_inside_an_airflow_task_process(
@@ -552,7 +563,7 @@ def test_daily_fails_on_a_bad_row_and_logs_it(
     dr = dags["news_daily"].test()
     assert str(dr.state) == "failed"
     assert _states(dr) == {"refresh_daily_summary": "success", "check_data_quality": "failed",
-                           "maintain_store": "success"}  # fmt: skip
+                           "maintain_store": "success", "write_report": "success"}  # fmt: skip
     # A data-quality failure is not retried: a retry would find the same rows.
     assert _load_try(dr, "check_data_quality") == 1
     out = capsys.readouterr()

@@ -123,3 +123,12 @@ def test_a_core_install_has_no_airflow_and_runs_the_demo(core_venv: Path, tmp_pa
     assert "ok but for the demo's expected failures" in demo.stdout
     assert re.search(r"^Articles loaded: 34 ", demo.stdout, re.M), demo.stdout
     assert re.search(r"^Events: +[1-9]", demo.stdout, re.M), demo.stdout
+    # The report too: its queries, its scripts and its world outline come with the package.
+    report = subprocess.run(
+        [core_venv / "bin" / "newsevents", "report", "--db", str(tmp_path / "news.duckdb")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr[-3000:]
+    (page,) = (tmp_path / "reports").glob("news-*.html")
+    text = page.read_text(encoding="utf-8")
+    assert "window.vegaEmbed" in text and '"type":"Topology"' in text

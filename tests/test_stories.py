@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from pipeline.config import Settings
 from pipeline.evaluate import split_of
-from pipeline.store import Batch, Store
+from pipeline.store import Batch, Store, open_store
 from pipeline.store.schema import COLUMNS
 from pipeline.stories import score_pairs
 
@@ -294,3 +295,31 @@ def test_story_pairs_floor(half: str) -> None:
         scores.true_positive,
         scores.false_positive,
     )
+
+
+def test_the_demo_groups_its_syndicated_copies_and_counts_their_sources(
+    demo_run: tuple[Settings, Any, dict[str, int]],
+) -> None:
+    """The demo corpus carries one Diplomatic Wire story (Lithuania expels Belarusian
+    diplomats) reprinted by the two other outlets, once trimmed (samples/demo/README.md)."""
+    st = open_store(demo_run[0])
+    slug = "%lithuania-expels-belarusian-diplomats-over-balloon-incursions%"
+    _, story = st.query(
+        "select s.story_id, s.n_articles, s.n_outlets, s.outlets from stories s "
+        "join articles a on a.article_id = s.story_id where a.url like ?",
+        [slug],
+    )
+    outlets = ["Asia Pacific Ledger", "Diplomatic Wire", "The Meridian Post"]
+    assert story and story[0][1:] == (4, 3, outlets)
+    # every other demo article is a story of its own
+    assert _rows(st, "select count(*) from stories where n_articles > 1") == [(1,)]
+    # the copies' events are single events with mentions from several outlets, one story
+    _, rolled = st.query(
+        "select r.num_mentions, r.num_articles, r.num_stories, r.num_sources "
+        "from event_rollup r where exists (select 1 from events e join articles a "
+        "using (article_id) where list_contains(r.event_ids, e.event_id) and a.story_id = ?) "
+        "order by r.num_sources desc, r.num_mentions desc",
+        [story[0][0]],
+    )
+    mentions, articles, stories_, sources = rolled[0]
+    assert sources == 3 and articles >= 3 and stories_ == 1 and mentions >= articles

@@ -223,18 +223,14 @@ def free_port() -> int:
 
 
 def apt_install(package: str) -> None:
-    """Install a Debian package (as root). The package lists are refreshed once if the
-    first attempt fails (a fresh machine may have none)."""
-    if os.geteuid() != 0:
-        raise SmokeError(f"{package} is missing; install it (apt-get install {package})")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    cmd = ["apt-get", "install", "-y", "--no-install-recommends", package]
-    if subprocess.run(cmd, env=env, capture_output=True).returncode == 0:
-        return
-    subprocess.run(["apt-get", "update"], env=env, capture_output=True, check=False)
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    """Install a Debian package (as root) with tools/debian_packages.py, which also
+    installs what `make test` needs: one place for the machine's packages."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "debian_packages.py"), package],
+        capture_output=True, text=True,
+    )  # fmt: skip
     if done.returncode != 0:
-        raise SmokeError(f"apt-get install {package} failed:\n{done.stderr[-2000:]}")
+        raise SmokeError(done.stderr.strip().removeprefix("debian_packages: "))
 
 
 def find_redis() -> str:

@@ -285,10 +285,13 @@ class Store(ABC):
         with self.reader() as con:
             return sql.run_query(con, text, params)
 
-    def reports(self, names: Sequence[str]) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
-        """The reports in sql/reports/ (the CLI's own output), from one snapshot."""
+    def reports(
+        self, names: Sequence[str], params: dict[str, Any] | None = None
+    ) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+        """The reports in sql/reports/ (the CLI's own output), from one snapshot. Each
+        report is given those of `params` that it names ($name)."""
         with self.reader() as con:
-            out = {n: sql.run_query(con, sql.sql_file("reports", f"{n}.sql")) for n in names}
+            out = {n: sql.run_report(con, n, params) for n in names}
             out["counts"] = (list(sql.COUNTED), [tuple(sql.table_counts(con).values())])
         return out
 

@@ -64,7 +64,7 @@ def assign_stories(con: Connection) -> int:
     new = con.execute(
         "select article_id, body, duplicate_of from articles "
         "where story_id is null and status = 'ok' and body is not null "
-        "order by first_seen_at, published_at nulls last, article_id"
+        "order by coalesce(published_at, first_seen_at), first_seen_at, article_id"
     ).fetchall()
     if not new:
         return 0

@@ -308,6 +308,19 @@ def run_query(
     return columns, cursor.fetchall()
 
 
+_PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def run_report(
+    con: Connection, name: str, params: dict[str, Any] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A report of sql/reports/, given those of `params` that its SQL names: DuckDB refuses
+    a parameter that a statement does not use, and reports read together share one dict."""
+    text = sql_file("reports", f"{name}.sql")
+    named = set(_PARAMETER.findall(_COMMENT.sub("", text)))
+    return run_query(con, text, {k: v for k, v in (params or {}).items() if k in named})
+
+
 COUNTED = ("feeds", "articles", "entities", "places", "events", "runs", "fetch_log", "raw_pages")
 
 
