@@ -41,7 +41,7 @@ _LEAD = ("source_actor", "target_actor", "cameo", "root")
 def event_dict(event: Event) -> dict[str, Any]:
     """The JSON form of an event: the fields of a row of the events table (store.event_row),
     without its keys, with cameo/root for cameo_code/root_code and an ISO event_date."""
-    row = event_row(event)
+    row = event_row(event, "")
     for key in ("event_id", "article_id", "event_idx"):
         del row[key]
     out = {_JSON_NAMES.get(k, k): v for k, v in row.items()}

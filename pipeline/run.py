@@ -30,7 +30,7 @@ from pipeline import __version__
 from pipeline.archive import read_archive, write_archive
 from pipeline.coding import CoderFiles, EventCoder, load_coder
 from pipeline.config import Settings
-from pipeline.dedup import mark_duplicates, unique_entries
+from pipeline.dedup import event_ids, mark_duplicates, unique_entries
 from pipeline.extract import close_extraction_pool, extract_article
 from pipeline.feeds import BadFeed, enabled_feeds, parse_feed
 from pipeline.fetch import Fetcher, make_client
@@ -429,10 +429,12 @@ def build_batch(
         batch.raw_pages = [raw_page_row(run_id, e, p, enriched_at) for e, p in ingested.pages]
     if enriched is not None:
         summaries = {e.url: e.summary for e, _ in pages}
-        batch.articles = [article_row(run_id, a, summaries.get(a.url)) for a in enriched.articles]
+        batch.articles = [article_row(run_id, a, summaries.get(a.url), enriched.coder_version)
+                          for a in enriched.articles]  # fmt: skip
         batch.entities = [entity_row(e) for e in enriched.entities]
         batch.places = [place_row(p) for p in enriched.places]
-        batch.events = [event_row(e) for e in enriched.events]
+        ids = event_ids(enriched.events)
+        batch.events = [event_row(e, i) for e, i in zip(enriched.events, ids, strict=True)]
         batch.tagged = list(enriched.tagged)
     batch.raw_done = [{"url": url, "enriched_at": enriched_at} for url in done]
     return batch
