@@ -181,7 +181,6 @@ class Enriched:
     entities: list[Entity] = field(default_factory=list)
     places: list[PlaceMention] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
-    tagged: list[str] = field(default_factory=list)
     coder_version: str = ""
 
 
@@ -295,8 +294,7 @@ def enrich(
     articles = mark_duplicates(articles, known_hashes or {}, known_urls or ())
     to_tag = [a for a in articles if a.status == "ok" and a.duplicate_of is None]
     coder = coder_for(settings)
-    out = Enriched(articles=articles, tagged=[a.article_id for a in to_tag],
-                   coder_version=coder.version)  # fmt: skip
+    out = Enriched(articles=articles, coder_version=coder.version)
     if to_tag:
         tagged = tag_articles(
             to_tag, nlp or load_nlp(settings.spacy_model), coder,
@@ -435,7 +433,10 @@ def build_batch(
         batch.places = [place_row(p) for p in enriched.places]
         ids = event_ids(enriched.events)
         batch.events = [event_row(e, i) for e, i in zip(enriched.events, ids, strict=True)]
-        batch.tagged = list(enriched.tagged)
+        # Every article of the batch has its entities, places and events replaced, also one
+        # that is no longer usable or has become a duplicate: none keeps the rows of a body
+        # it no longer has, or of an earlier coder.
+        batch.tagged = [a.article_id for a in enriched.articles]
     batch.raw_done = [{"url": url, "enriched_at": enriched_at} for url in done]
     return batch
 

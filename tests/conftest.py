@@ -7,11 +7,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
 from pipeline.config import Settings, load_settings
 from pipeline.demo import CorpusServer, serve_corpus
+from pipeline.run import RunResult, run_pass
 from pipeline.store import FileStore, LakeStore, Store
 from pipeline.tag import load_nlp
 
@@ -71,6 +73,29 @@ def settings(tmp_path: Path, httpserver: HTTPServer) -> Settings:
 def demo_server() -> Iterator[CorpusServer]:
     with serve_corpus(ROOT / "samples" / "demo") as server:
         yield server
+
+
+COUNTED = ("articles", "entities", "places", "events", "feeds")
+
+
+def db_counts(db: Path) -> dict[str, int]:
+    """Rows in the tables a pass fills, read from the published DuckDB file."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in COUNTED}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def demo_run(
+    demo_server: CorpusServer, nlp: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, RunResult, dict[str, int]]:
+    """One pass over the demo corpus into a DuckDB file of the module's own: the store,
+    the pass's result, and the row counts after it."""
+    settings = make_settings(tmp_path_factory.mktemp("e2e"), allow=[demo_server.hostport])
+    result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+    return settings, result, db_counts(settings.db_path)
 
 
 # --- stores: the DuckDB file, DuckLake on SQLite, DuckLake on a real Postgres ---------------

@@ -11,21 +11,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipeline.config import Settings
 from pipeline.demo import CorpusServer
-from pipeline.run import RunResult, run_pass
+from pipeline.run import run_pass
 from pipeline.store import open_store, pending_spools
-from tests.conftest import make_settings
-
-COUNTED = ("articles", "entities", "places", "events", "feeds")
-
-
-def _counts(db: Path) -> dict[str, int]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in COUNTED}
-    finally:
-        con.close()
+from tests.conftest import db_counts, make_settings
 
 
 def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -34,15 +23,6 @@ def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
-
-
-@pytest.fixture(scope="module")
-def demo_run(
-    demo_server: CorpusServer, nlp: Any, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Settings, RunResult, dict[str, int]]:
-    settings = make_settings(tmp_path_factory.mktemp("e2e"), allow=[demo_server.hostport])
-    result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
-    return settings, result, _counts(settings.db_path)
 
 
 def test_demo_pass_loads_articles_entities_and_events(demo_run: Any) -> None:
@@ -139,13 +119,13 @@ def test_same_pass_twice_gives_the_same_counts(
     assert statuses == [(304, 3)]
     rates = _rows(settings.db_path, "select not_modified_rate from feed_health")
     assert rates == [(0.5,), (0.5,), (0.5,)]  # one 200, then one 304, per feed
-    assert _counts(settings.db_path) == counts
+    assert db_counts(settings.db_path) == counts
     # Forcing a refetch re-extracts and re-tags everything: upserts, still no duplicates.
     forced = run_pass(
         demo_server.feeds(), dataclasses.replace(settings, refetch=True), nlp=nlp, trigger="test"
     )
     assert forced.loaded and forced.stats.articles_fetched >= 34
-    assert _counts(settings.db_path) == counts
+    assert db_counts(settings.db_path) == counts
     runs = _rows(settings.db_path, "select count(*) from runs")[0][0]
     assert runs == 3
 
@@ -176,7 +156,7 @@ def test_an_analyst_holding_the_database_never_blocks_a_pass(
     assert asked["codes"] == [0] and asked["n"] > 5, asked
     assert asked["seen"][0] == 0 and set(asked["seen"]) <= {0, 34}, asked
     assert result.loaded and result.stats.articles_fetched == 34
-    counts = _counts(settings.db_path)
+    counts = db_counts(settings.db_path)
     assert counts["articles"] == 34 and counts["events"] == result.stats.events
 
 
@@ -203,14 +183,14 @@ def test_a_busy_writer_loses_nothing_and_never_causes_a_refetch(
     assert first.stats.articles_fetched == 34
     assert second.stats.articles_fetched == 0  # the first batch's pages are not refetched
     assert "waiting up to 0.3 s for the lock on" in caplog.text and "PID" in caplog.text
-    assert _counts(settings.db_path)["articles"] == 0
+    assert db_counts(settings.db_path)["articles"] == 0
     # The next pass loads the waiting batches first, then finds nothing new to fetch.
     after = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
     assert after.loaded
     assert after.earlier_loaded == [Path(first.spool_path or "").name,
                                     Path(second.spool_path or "").name]  # fmt: skip
     assert after.stats.articles_fetched == 0
-    counts = _counts(settings.db_path)
+    counts = db_counts(settings.db_path)
     assert counts["articles"] == 34 and counts["events"] == first.stats.events
     assert not pending_spools(st.spool_dir)
 
