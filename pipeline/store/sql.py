@@ -266,6 +266,12 @@ def waiting_pages(con: Connection, limit: int) -> list[dict[str, Any]]:
     )
 
 
+def waiting_count(con: Connection) -> int:
+    return int(
+        con.execute("select count(*) from raw_pages where enriched_at is null").fetchall()[0][0]
+    )
+
+
 def feed_validators(con: Connection) -> dict[str, tuple[str | None, str | None]]:
     """ETag and Last-Modified per feed name, for conditional GETs."""
     rows = con.execute("select name, etag, last_modified from feeds").fetchall()
