@@ -17,7 +17,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.config import ConfigError, Settings, check_contact, load_settings
-from pipeline.console import progress_bars
+from pipeline.console import format_table, progress_bars
 from pipeline.feeds import RegistryError, enabled_feeds, load_registry
 from pipeline.run import RunResult, coder_for, run_pass
 from pipeline.store import DatabaseLocked, LakeError, StoreMismatch, open_store
@@ -35,31 +35,6 @@ class UsageError(Exception):
 
 
 # --- output ------------------------------------------------------------------------------
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S%z")
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list | tuple):
-        return "; ".join(_cell(v) for v in value)
-    return " ".join(str(value).split())
-
-
-def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
-    cells = [[_cell(v) for v in row] for row in rows]
-    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in cells]
-    widths = [len(c) for c in columns]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
-    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
 
 
 def _json_value(value: Any) -> Any:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from pipeline.coding import EventCoder, default_coder
 from pipeline.coding.codes import load_codes
 from pipeline.coding.segment import prepare_text
+from pipeline.console import format_table
 from pipeline.records import Event, PlaceMention
 from pipeline.store import event_row, place_row
 from pipeline.tag import Analysis, analyse_doc
@@ -269,27 +271,25 @@ def evaluate_file(
 
 
 def format_scores(scores: Scores) -> str:
+    """The scores as `newsevents eval-events` prints them: two tables (pipeline.console)."""
+
+    def d(x: float) -> Decimal:  # three decimals, right-aligned as a number
+        return Decimal(f"{x:.3f}")
+
+    levels = [[level, d(c.precision), d(c.recall), d(c.f1), c.tp, c.fp, c.fn]
+              for level in LEVELS if (c := scores.levels[level]).tp or c.fp or c.fn]  # fmt: skip
+    columns = ["level", "precision", "recall", "f1", "tp", "fp", "fn"]
     lines = [f"{scores.sentences} items (sentences or articles)", "",
-             "level   precision  recall  f1     tp   fp   fn"]  # fmt: skip
-    names = {"root": "root", "dyad": "dyad", "exact": "exact", "plover": "plover"}
-    for level in LEVELS:
-        c = scores.levels[level]
-        if not (c.tp or c.fp or c.fn):
-            continue
-        lines.append(
-            f"{names[level]:<7} {c.precision:>9.3f}  {c.recall:>6.3f}  {c.f1:.3f}  "
-            f"{c.tp:>4} {c.fp:>4} {c.fn:>4}"
-        )
+             format_table(columns, levels)]  # fmt: skip
     if scores.by_root_root:
-        lines += ["", "per root: at the root level, and root + both countries (dyad)",
-                  "root  precision  recall  f1     gold   dyad f1"]  # fmt: skip
+        roots = []
         for root in sorted(scores.by_root_root):
             c = scores.by_root_root[root]
-            d = scores.by_root.get(root, Counts())
-            lines.append(
-                f"{root:<5} {c.precision:>9.3f}  {c.recall:>6.3f}  {c.f1:.3f}  "
-                f"{c.tp + c.fn:>5}   {d.f1:.3f}"
-            )
+            f1 = scores.by_root.get(root, Counts()).f1
+            roots.append([root, d(c.precision), d(c.recall), d(c.f1), c.tp + c.fn, d(f1)])
+        columns = ["root", "precision", "recall", "f1", "gold", "dyad f1"]
+        lines += ["", "per root: at the root level, and root + both countries (dyad)",
+                  format_table(columns, roots)]  # fmt: skip
     if scores.no_event_items:
         lines.append(
             f"\nno-event items given an event: {scores.no_event_hit} of {scores.no_event_items}"
