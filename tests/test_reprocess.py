@@ -326,7 +326,9 @@ def test_reprocess_draws_progress_bars_on_a_terminal_and_none_into_a_pipe(
     n = _one(demo_copy, "select count(*) from raw_pages where feed = ?", [feed])
     argv = [sys.executable, "-m", "pipeline.cli", "reprocess", "--db", str(demo_copy.db_path),
             "--feed", feed, "--all"]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TTY_", "COLUMNS"))}
+    # a terminal outside Airflow (dag.test() in the DAG tests leaves AIRFLOW_CTX_* behind)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TTY_", "COLUMNS", "AIRFLOW_CTX_"))}  # fmt: skip
     env["TERM"] = "xterm-256color"
     code, out, shown = in_terminal(argv, env)
     assert code == 0 and out.startswith(f"reprocessed {n} page(s)"), (out, shown)
@@ -338,3 +340,13 @@ def test_reprocess_draws_progress_bars_on_a_terminal_and_none_into_a_pipe(
     piped = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert piped.returncode == 0 and piped.stdout.startswith(f"reprocessed {n} page(s)")
     assert piped.stderr == ""  # no bar, no control code, nothing
+
+    # on a terminal, but in an Airflow task (a BashOperator, say): its log gets no bars
+    texts = demo_copy.db_path.parent / "texts.jsonl"
+    texts.write_text('{"id": 1, "text": "Russia attacked Ukraine."}\n')
+    code_argv = [sys.executable, "-m", "pipeline.cli", "code", "--input", str(texts)]
+    code, out, shown = in_terminal(code_argv, {**env, "AIRFLOW_CTX_DAG_ID": "news_enrich"})
+    assert code == 0 and '"cameo": "190"' in out
+    assert "code texts" not in shown and "━" not in shown, shown
+    code, out, shown = in_terminal(code_argv, env)  # and the same outside Airflow draws them
+    assert code == 0 and re.search(r"code texts .*━.* 1/1", shown), shown
