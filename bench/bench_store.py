@@ -99,7 +99,7 @@ def clone_batch(rows: dict[str, list[dict[str, Any]]], run_id: str, n: int) -> B
                     if r["article_id"] == aid:
                         new = {**r, "article_id": f"{aid}{tag}"}
                         if table == "events":
-                            new["event_id"] = f"{aid}{tag}-{r['event_idx']}"
+                            new["event_id"] = f"{aid}{tag}-{r['event_id'].rsplit('-', 1)[1]}"
                         getattr(batch, table).append(new)
             for r in rows["raw_pages"]:
                 if r["article_id"] == aid:

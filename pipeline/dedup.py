@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from courlan import normalize_url
 
-from pipeline.records import Article, FeedEntry
+from pipeline.records import Article, Event, FeedEntry
 
 _WS = re.compile(r"\s+")
 
@@ -47,6 +47,35 @@ def canonical_url(url: str) -> str:
 def article_id(url: str) -> str:
     """A stable 16-hex-digit id for an article, derived from its canonical URL."""
     return hashlib.sha1(canonical_url(url).encode("utf-8")).hexdigest()[:16]
+
+
+def event_key(event: Event) -> str:
+    """What an event is, as text: the sentence it was coded from, the offsets of its trigger
+    and of both actors in that sentence, and its CAMEO code. Nothing that depends on the
+    events before it, so re-coding an article with changed rules keeps the key of every
+    event that did not change. Migration 0010 computes the same string in SQL."""
+    target = (None, None) if event.target is None else (event.target.start_char,
+                                                        event.target.end_char)  # fmt: skip
+    fields = (event.trigger_start, event.trigger_end, event.cameo_code,
+              event.source.start_char, event.source.end_char, *target)  # fmt: skip
+    return "|".join("" if f is None else str(f) for f in fields) + "|" + event.sentence
+
+
+def event_ids(events: Iterable[Event]) -> list[str]:
+    """Stable ids for an article's events, in their order: `article_id-` and 12 hex digits
+    of sha256("ordinal|key"). The ordinal (0 but for the second and later copies of the
+    same key in one article, a sentence repeated word for word) keeps ids unique. The
+    event_idx (document order) is not part of it: it shifts when an earlier event is
+    added or dropped."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for event in events:
+        key = event_key(event)
+        ordinal = seen.get((event.article_id, key), 0)
+        seen[(event.article_id, key)] = ordinal + 1
+        digest = hashlib.sha256(f"{ordinal}|{key}".encode()).hexdigest()[:12]
+        out.append(f"{event.article_id}-{digest}")
+    return out
 
 
 def content_hash(text: str) -> str:

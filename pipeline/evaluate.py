@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from pipeline.coding import EventCoder, default_coder
 from pipeline.coding.codes import load_codes
 from pipeline.coding.segment import prepare_text
+from pipeline.console import format_table
 from pipeline.records import Event, PlaceMention
 from pipeline.store import event_row, place_row
 from pipeline.tag import Analysis, analyse_doc
@@ -41,7 +43,7 @@ _LEAD = ("source_actor", "target_actor", "cameo", "root")
 def event_dict(event: Event) -> dict[str, Any]:
     """The JSON form of an event: the fields of a row of the events table (store.event_row),
     without its keys, with cameo/root for cameo_code/root_code and an ISO event_date."""
-    row = event_row(event)
+    row = event_row(event, "")
     for key in ("event_id", "article_id", "event_idx"):
         del row[key]
     out = {_JSON_NAMES.get(k, k): v for k, v in row.items()}
@@ -111,14 +113,20 @@ def analyse_items(
 ) -> list[Analysis]:
     """Entities, places and located events for each item ({"id", "text", "date"?,
     "feed_country"?}), in input order, via nlp.pipe: what the pipeline does to a body."""
+    return list(each_analysis(items, nlp, coder))
+
+
+def each_analysis(
+    items: Sequence[dict[str, Any]], nlp: Any, coder: EventCoder | None = None
+) -> Iterator[Analysis]:
+    """`analyse_items`, one item at a time as nlp.pipe parses them (so a caller can say
+    how far it is)."""
     coder = coder or default_coder()
-    out: list[Analysis] = []
     texts = (prepare_text(item["text"]) for item in items)
     for item, doc in zip(items, nlp.pipe(texts), strict=True):
         published = date.fromisoformat(item["date"]) if item.get("date") else None
-        out.append(analyse_doc(doc, article_id=str(item.get("id", "")), published=published,
-                               coder=coder, feed_country=item.get("feed_country")))  # fmt: skip
-    return out
+        yield analyse_doc(doc, article_id=str(item.get("id", "")), published=published,
+                          coder=coder, feed_country=item.get("feed_country"))  # fmt: skip
 
 
 def code_items(
@@ -263,27 +271,25 @@ def evaluate_file(
 
 
 def format_scores(scores: Scores) -> str:
+    """The scores as `newsevents eval-events` prints them: two tables (pipeline.console)."""
+
+    def d(x: float) -> Decimal:  # three decimals, right-aligned as a number
+        return Decimal(f"{x:.3f}")
+
+    levels = [[level, d(c.precision), d(c.recall), d(c.f1), c.tp, c.fp, c.fn]
+              for level in LEVELS if (c := scores.levels[level]).tp or c.fp or c.fn]  # fmt: skip
+    columns = ["level", "precision", "recall", "f1", "tp", "fp", "fn"]
     lines = [f"{scores.sentences} items (sentences or articles)", "",
-             "level   precision  recall  f1     tp   fp   fn"]  # fmt: skip
-    names = {"root": "root", "dyad": "dyad", "exact": "exact", "plover": "plover"}
-    for level in LEVELS:
-        c = scores.levels[level]
-        if not (c.tp or c.fp or c.fn):
-            continue
-        lines.append(
-            f"{names[level]:<7} {c.precision:>9.3f}  {c.recall:>6.3f}  {c.f1:.3f}  "
-            f"{c.tp:>4} {c.fp:>4} {c.fn:>4}"
-        )
+             format_table(columns, levels)]  # fmt: skip
     if scores.by_root_root:
-        lines += ["", "per root: at the root level, and root + both countries (dyad)",
-                  "root  precision  recall  f1     gold   dyad f1"]  # fmt: skip
+        roots = []
         for root in sorted(scores.by_root_root):
             c = scores.by_root_root[root]
-            d = scores.by_root.get(root, Counts())
-            lines.append(
-                f"{root:<5} {c.precision:>9.3f}  {c.recall:>6.3f}  {c.f1:.3f}  "
-                f"{c.tp + c.fn:>5}   {d.f1:.3f}"
-            )
+            f1 = scores.by_root.get(root, Counts()).f1
+            roots.append([root, d(c.precision), d(c.recall), d(c.f1), c.tp + c.fn, d(f1)])
+        columns = ["root", "precision", "recall", "f1", "gold", "dyad f1"]
+        lines += ["", "per root: at the root level, and root + both countries (dyad)",
+                  format_table(columns, roots)]  # fmt: skip
     if scores.no_event_items:
         lines.append(
             f"\nno-event items given an event: {scores.no_event_hit} of {scores.no_event_items}"

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from pipeline import __version__
 from pipeline.archive import read_archive, write_archive
 from pipeline.coding import CoderFiles, EventCoder, load_coder
 from pipeline.config import Settings
-from pipeline.dedup import mark_duplicates, unique_entries
+from pipeline.dedup import article_id, event_ids, mark_duplicates, unique_entries
 from pipeline.extract import close_extraction_pool, extract_article
 from pipeline.feeds import BadFeed, enabled_feeds, parse_feed
 from pipeline.fetch import Fetcher, make_client
@@ -62,9 +62,45 @@ from pipeline.store import (
     place_row,
     raw_page_row,
 )  # fmt: skip
-from pipeline.tag import load_nlp, tag_articles
+from pipeline.tag import Analysis, analyse_articles, load_nlp
 
 log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, "int | None"], None]
+"""How far a long step is: progress(task, done, total) says `done` of `total` items of
+`task` are finished (total None: not known yet). The passes call it as they go; the CLI
+draws bars from it (pipeline/console.py). The DAGs and the tests pass none."""
+
+
+def _quiet(task: str, done: int, total: int | None) -> None:
+    """No progress to show (the default)."""
+
+
+def _within(progress: Progress, base: int, total: int) -> Progress:
+    """The progress of one batch of a longer job, reported as progress of the job: `base`
+    items were done before this batch, `total` in the whole job."""
+
+    def report(task: str, done: int, _batch_total: int | None) -> None:
+        progress(task, base + done, max(total, base + done))
+
+    return report
+
+
+async def _gather_counted(
+    task: str, jobs: Sequence[Awaitable[Any]], progress: Progress
+) -> list[Any]:
+    """asyncio.gather, reporting each job as it finishes."""
+    done = 0
+    progress(task, 0, len(jobs))
+
+    async def one(job: Awaitable[Any]) -> Any:
+        nonlocal done
+        result = await job
+        done += 1
+        progress(task, done, len(jobs))
+        return result
+
+    return list(await asyncio.gather(*(one(j) for j in jobs)))
 
 
 @dataclass
@@ -181,7 +217,6 @@ class Enriched:
     entities: list[Entity] = field(default_factory=list)
     places: list[PlaceMention] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
-    tagged: list[str] = field(default_factory=list)
     coder_version: str = ""
 
 
@@ -201,6 +236,7 @@ def ingest(
     validators: Mapping[str, tuple[str | None, str | None]] | None = None,
     *,
     hosts_dir: Path | None = None,
+    progress: Progress = _quiet,
 ) -> Ingested:
     """Fetch feeds (conditionally), then the pages of entries not fetched before, with one
     polite fetcher for the whole run. `hosts_dir`: the store's per-host gate, which keeps
@@ -208,7 +244,7 @@ def ingest(
     # A refetch asks for everything again, so feeds are not fetched conditionally either.
     validators = {} if settings.refetch else (validators or {})
     gate = HostGate(hosts_dir) if hosts_dir is not None else None
-    return asyncio.run(_ingest(feeds, settings, known, stats, validators, gate))
+    return asyncio.run(_ingest(feeds, settings, known, stats, validators, gate, progress))
 
 
 async def _ingest(
@@ -218,13 +254,16 @@ async def _ingest(
     stats: RunStats,
     validators: Mapping[str, tuple[str | None, str | None]],
     gate: HostGate | None,
+    progress: Progress,
 ) -> Ingested:
     async with make_client(settings) as client:
         # Per-host limits shared with every other ingest of the store (Airflow's mapped
         # tasks are separate processes) through files in the store's hosts/ folder.
         fetcher = Fetcher(settings, client, gate=gate)
-        feed_pages = await asyncio.gather(
-            *(fetcher.get(f.url, "feed", conditional_headers(validators, f)) for f in feeds)
+        feed_pages = await _gather_counted(
+            "fetch feeds",
+            [fetcher.get(f.url, "feed", conditional_headers(validators, f)) for f in feeds],
+            progress,
         )
         entries, health, logs = parse_feed_pages(feeds, feed_pages, stats)
         entries, _repeats = unique_entries(entries)
@@ -233,7 +272,9 @@ async def _ingest(
             new = [e for e in entries if e.url not in known or _updated_since(e, known, settings)]
             stats.articles_skipped += len(entries) - len(new)
             entries = new
-        pages = await asyncio.gather(*(fetcher.get(e.link, "article") for e in entries))
+        pages = await _gather_counted(
+            "fetch articles", [fetcher.get(e.link, "article") for e in entries], progress
+        )
         robots = list(fetcher.robots_pages)
     for unused in fetcher.allow.unused():
         log.warning(
@@ -267,13 +308,17 @@ def enrich(
     languages: dict[str, str] | None = None,
     known_urls: Iterable[str] | None = None,
     countries: dict[str, str] | None = None,
+    progress: Progress = _quiet,
 ) -> Enriched:
     """Extract, deduplicate, tag, geoparse and code fetched pages. `languages` and
-    `countries`: feed name -> the feed's language, and its country (a geoparser hint)."""
+    `countries`: feed name -> the feed's language, and its country (a geoparser hint).
+    `progress` hears of every page extracted, then of every page tagged and coded (those
+    with nothing to tag count as done at once)."""
     languages = languages or {}
     articles: list[Article] = []
+    progress("extract", 0, len(pages))
     try:
-        for entry, page in pages:
+        for done, (entry, page) in enumerate(pages, 1):
             article = extract_article(
                 page,
                 entry,
@@ -290,18 +335,24 @@ def enrich(
                     f"article {entry.link}: {article.status}: {article.status_detail}"
                 )
             articles.append(article)
+            progress("extract", done, len(pages))
     finally:
         close_extraction_pool()
     articles = mark_duplicates(articles, known_hashes or {}, known_urls or ())
     to_tag = [a for a in articles if a.status == "ok" and a.duplicate_of is None]
     coder = coder_for(settings)
-    out = Enriched(articles=articles, tagged=[a.article_id for a in to_tag],
-                   coder_version=coder.version)  # fmt: skip
+    out = Enriched(articles=articles, coder_version=coder.version)
+    done = len(pages) - len(to_tag)
+    progress("tag and code", done, len(pages))
     if to_tag:
-        tagged = tag_articles(
+        tagged = Analysis()
+        for _, analysis in analyse_articles(
             to_tag, nlp or load_nlp(settings.spacy_model), coder,
             batch_size=settings.nlp_batch_size, feed_countries=feed_iso3(countries or {}),
-        )  # fmt: skip
+        ):  # fmt: skip
+            tagged.extend(analysis)
+            done += 1
+            progress("tag and code", done, len(pages))
         out.entities, out.places, out.events = tagged.entities, tagged.places, tagged.events
     stats.articles_tagged += len(to_tag)
     stats.entities += len(out.entities)
@@ -358,16 +409,20 @@ def archive_responses(
     return path
 
 
-def import_archive(paths: Sequence[Path], settings: Settings) -> dict[str, int]:
+def import_archive(
+    paths: Sequence[Path], settings: Settings, *, progress: Progress = _quiet
+) -> dict[str, int]:
     """Rebuild raw pages from WARC files written by earlier runs, waiting for `enrich`.
     Pages already stored are replaced by the archived copy; nothing is fetched."""
     started = datetime.now(UTC)
     stats = RunStats()
     pages: list[tuple[FeedEntry, Page]] = []
-    for path in paths:
+    progress("read archive files", 0, len(paths))
+    for done, path in enumerate(paths, 1):
         for kind, entry, page in read_archive(Path(path)):
             if kind == "article" and entry is not None:
                 pages.append((entry, page))
+        progress("read archive files", done, len(paths))
     run = run_row(new_run_id(started), started, stats, settings, "archive-import", None)
     batch = Batch(run=run)
     batch.raw_pages = [raw_page_row(run["run_id"], e, p, None) for e, p in pages]
@@ -429,11 +484,16 @@ def build_batch(
         batch.raw_pages = [raw_page_row(run_id, e, p, enriched_at) for e, p in ingested.pages]
     if enriched is not None:
         summaries = {e.url: e.summary for e, _ in pages}
-        batch.articles = [article_row(run_id, a, summaries.get(a.url)) for a in enriched.articles]
+        batch.articles = [article_row(run_id, a, summaries.get(a.url), enriched.coder_version)
+                          for a in enriched.articles]  # fmt: skip
         batch.entities = [entity_row(e) for e in enriched.entities]
         batch.places = [place_row(p) for p in enriched.places]
-        batch.events = [event_row(e) for e in enriched.events]
-        batch.tagged = list(enriched.tagged)
+        ids = event_ids(enriched.events)
+        batch.events = [event_row(e, i) for e, i in zip(enriched.events, ids, strict=True)]
+        # Every article of the batch has its entities, places and events replaced, also one
+        # that is no longer usable or has become a duplicate: none keeps the rows of a body
+        # it no longer has, or of an earlier coder.
+        batch.tagged = [a.article_id for a in enriched.articles]
     batch.raw_done = [{"url": url, "enriched_at": enriched_at} for url in done]
     return batch
 
@@ -449,6 +509,7 @@ def enrich_to_batch(
     feeds: Mapping[str, tuple[str | None, str | None]],
     ingested: Ingested | None = None,
     nlp: Any | None = None,
+    progress: Progress = _quiet,
 ) -> Batch:
     """Extract, tag and code pages, and build the batch that loads them: the one path
     of a single pass (with `ingested`, whose feeds and raw pages it also carries), of the
@@ -458,6 +519,7 @@ def enrich_to_batch(
         pages, settings, stats, nlp=nlp, known_hashes=state.hashes, known_urls=state.urls,
         languages={f: lang for f, (lang, _) in feeds.items() if lang},
         countries={f: country for f, (_, country) in feeds.items() if country},
+        progress=progress,
     )  # fmt: skip
     run = run_row(new_run_id(started), started, stats, settings, trigger, enriched.coder_version)
     done = [] if ingested is not None else [e.url for e, _ in pages]
@@ -486,6 +548,7 @@ def run_pass(
     *,
     nlp: Any | None = None,
     trigger: str = "cli",
+    progress: Progress = _quiet,
 ) -> RunResult:
     """Ingest and enrich in one go, and load the result as one batch."""
     started = datetime.now(UTC)
@@ -504,11 +567,12 @@ def run_pass(
     state = store.state()  # a read-only snapshot: never waits for the write lock
     lap("prepare")
     ingested = ingest(active, settings, state.urls, stats, state.validators,
-                      hosts_dir=store.hosts_dir)  # fmt: skip
+                      hosts_dir=store.hosts_dir, progress=progress)  # fmt: skip
     lap("fetch")
     batch = enrich_to_batch(
         ingested.pages, settings, stats, state, started=started, trigger=trigger,
         feeds={f.name: (f.language, f.country) for f in active}, ingested=ingested, nlp=nlp,
+        progress=progress,
     )  # fmt: skip
     archive_responses(settings, batch.run_id, ingested, store)
     lap("enrich")
@@ -542,8 +606,9 @@ def ingest_feeds_to_spool(
 
 
 def enrich_waiting_to_spool(
-    settings: Settings, *, nlp: Any | None = None, limit: int = 5000, trigger: str = "airflow"
-) -> dict[str, Any]:
+    settings: Settings, *, nlp: Any | None = None, limit: int = 5000, trigger: str = "airflow",
+    progress: Progress = _quiet,
+) -> dict[str, Any]:  # fmt: skip
     """Extract, tag and code waiting raw pages, and leave the batch in the spool."""
     started = datetime.now(UTC)
     stats = RunStats()
@@ -551,7 +616,7 @@ def enrich_waiting_to_spool(
     state = store.state()
     pages = pages_from_rows(store.waiting_pages(limit))
     batch = enrich_to_batch(pages, settings, stats, state, started=started, trigger=trigger,
-                            feeds=state.feeds, nlp=nlp)  # fmt: skip
+                            feeds=state.feeds, nlp=nlp, progress=progress)  # fmt: skip
     spool = store.spool(batch)
     return {"run_id": batch.run_id, "spool": str(spool), "pages": len(pages),
             "articles": len(batch.articles), "events": stats.events}  # fmt: skip
@@ -569,6 +634,160 @@ def load_spools(paths: Sequence[str], settings: Settings) -> dict[str, int]:
     result.attempts.update(more.attempts)
     return {"loaded": len(result.loaded), "skipped": len(result.skipped),
             "retries": sum(a - 1 for a in result.attempts.values())}  # fmt: skip
+
+
+def enrich_waiting(
+    settings: Settings, *, batch: int = 500, trigger: str = "cli-enrich",
+    nlp: Any | None = None, progress: Progress = _quiet,
+) -> dict[str, int]:  # fmt: skip
+    """Enrich every waiting raw page, `batch` pages to a transaction (`newsevents
+    enrich`), with progress over all of them. Returns the pages enriched."""
+    total = open_store(settings).waiting_count()
+    done = 0
+    while True:
+        result = enrich_waiting_to_spool(settings, nlp=nlp, limit=batch, trigger=trigger,
+                                         progress=_within(progress, done, total))  # fmt: skip
+        load_spools([result["spool"]], settings)
+        done += result["pages"]
+        if result["pages"] < batch:
+            return {"pages": done}
+
+
+# --- coding stored pages again ---------------------------------------------------------------
+
+
+@dataclass
+class Reprocessed:
+    """What `reprocess` did, summed over its batches (one run row each)."""
+
+    coder_version: str
+    pages: int = 0
+    events: int = 0
+    events_replaced: int = 0
+    events_kept: int = 0
+    replaced_versions: set[str] = field(default_factory=set)
+    runs: list[str] = field(default_factory=list)
+    earlier_loaded: list[str] = field(default_factory=list)
+
+
+def _archived_pages(
+    files: Sequence[Path], since: datetime | None, feed: str | None,
+    wanted: Callable[[str], bool], progress: Progress,
+) -> tuple[int, Iterator[tuple[FeedEntry, Page]]]:  # fmt: skip
+    """The latest archived copy of every article page fetched since `since`, of `feed`,
+    whose URL is `wanted`: how many, and the pages themselves in archive order. Two reads
+    of the files, the first to find the latest copies, so that no body is held for long."""
+    latest: dict[str, tuple[datetime, Path]] = {}
+    progress("read archive files", 0, len(files))
+    for done, path in enumerate(files, 1):
+        for kind, entry, page in read_archive(path):
+            if kind != "article" or entry is None or (feed is not None and entry.feed != feed):
+                continue
+            newer = entry.url not in latest or page.fetched_at >= latest[entry.url][0]
+            if newer and (since is None or page.fetched_at >= since) and wanted(entry.url):
+                latest[entry.url] = (page.fetched_at, path)
+        progress("read archive files", done, len(files))
+
+    def pages() -> Iterator[tuple[FeedEntry, Page]]:
+        for path in dict.fromkeys(p for _, p in latest.values()):
+            for kind, entry, page in read_archive(path):
+                if (
+                    kind == "article"
+                    and entry is not None
+                    and latest.get(entry.url) == (page.fetched_at, path)
+                ):
+                    del latest[entry.url]  # a copy repeated within one file: the first
+                    yield entry, page
+
+    return len(latest), pages()
+
+
+def _batches(pages: Iterable[tuple[FeedEntry, Page]], size: int
+             ) -> Iterator[list[tuple[FeedEntry, Page]]]:  # fmt: skip
+    chunk: list[tuple[FeedEntry, Page]] = []
+    for pair in pages:
+        chunk.append(pair)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _unchanged(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """An event row that came out as it was stored, its coder version aside."""
+    return all(old.get(k) == v for k, v in new.items() if k != "coder_version")
+
+
+def reprocess(
+    settings: Settings,
+    *,
+    since: datetime | None = None,
+    feed: str | None = None,
+    source: str = "raw",
+    redo_all: bool = False,
+    batch: int = 500,
+    nlp: Any | None = None,
+    progress: Progress = _quiet,
+) -> Reprocessed:
+    """Extract, tag and code stored pages again with the current extractor and coder, and
+    load them as any batch loads, through the spool (so whatever a load derives is derived
+    from them too). Nothing is fetched. `source`: the pages in raw_pages, or the latest
+    copy of each in the store's WARC archive (which also becomes its raw page). Only pages
+    whose article another coder version produced, unless `redo_all`: a run cut short
+    leaves what it loaded, and the next one does the rest; a run after a finished one has
+    nothing to do. A batch left in the spool by a run cut short is loaded first.
+
+    Each batch is one run (trigger 'reprocess') that records what it replaced: the coder
+    versions and the number of the events its articles had, and how many of its events
+    came out the same."""
+    store = open_store(settings)
+    earlier = store.load_pending().loaded  # what a run cut short left in the spool
+    current = coder_for(settings).version
+    stale_for = None if redo_all else current
+    if source == "raw":
+        urls = store.reprocess_urls(since=since, feed=feed, stale_for=stale_for)
+        total = len(urls)
+        pages: Iterable[tuple[FeedEntry, Page]] = (
+            pair
+            for start in range(0, len(urls), batch)
+            for pair in pages_from_rows(store.raw_pages_of(urls[start : start + batch]))
+        )
+    elif source == "archive":
+        root = Path(settings.archive_dir) if settings.archive_dir else store.archive_dir
+        versions = store.article_coder_versions()
+
+        def wanted(url: str) -> bool:
+            return redo_all or versions.get(article_id(url)) != current
+
+        total, pages = _archived_pages(sorted(root.rglob("*.warc.gz")), since, feed, wanted,
+                                       progress)  # fmt: skip
+    else:
+        raise ValueError(f"source must be raw or archive, not {source!r}")
+    out = Reprocessed(coder_version=current, earlier_loaded=list(earlier))
+    for chunk in _batches(pages, batch):
+        state = store.state()
+        before = {r["event_id"]: r for r in store.events_of([article_id(e.url) for e, _ in chunk])}
+        stats = RunStats()
+        result = enrich_to_batch(
+            chunk, settings, stats, state, started=datetime.now(UTC), trigger="reprocess",
+            feeds=state.feeds, nlp=nlp,
+            ingested=Ingested(pages=list(chunk)) if source == "archive" else None,
+            progress=_within(progress, out.pages, total),
+        )  # fmt: skip
+        kept = sum(e["event_id"] in before and _unchanged(before[e["event_id"]], e)
+                   for e in result.events)  # fmt: skip
+        replaced = {r["coder_version"] for r in before.values() if r["coder_version"]}
+        result.run.update(replaced_coder_versions=sorted(replaced),
+                          events_replaced=len(before), events_kept=kept)  # fmt: skip
+        store.load(result)
+        out.pages += len(chunk)
+        out.events += stats.events
+        out.events_replaced += len(before)
+        out.events_kept += kept
+        out.replaced_versions |= replaced
+        out.runs.append(result.run_id)
+    return out
 
 
 def store_name(settings: Settings) -> str:

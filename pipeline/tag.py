@@ -9,7 +9,7 @@ the one place a parsed article becomes rows: the pipeline and `newsevents code` 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -117,6 +117,28 @@ def analyse_doc(
     return Analysis(doc_entities(doc, article_id), places, locate_events(events, places, doc))
 
 
+def analyse_articles(
+    articles: Sequence[Article],
+    nlp: Any,
+    coder: EventCoder | None = None,
+    *,
+    batch_size: int = 32,
+    feed_countries: Mapping[str, str] | None = None,
+) -> Iterator[tuple[Article, Analysis]]:
+    """Each article whose body is usable (status ok) with its entities, places and events,
+    one at a time as `nlp.pipe` parses them in batches (so a caller can say how far it is).
+    `feed_countries`: feed name -> ISO3 country of the outlet, a hint for the geoparser."""
+    coder = coder or default_coder()
+    countries = feed_countries or {}
+    usable = [a for a in articles if a.status == "ok" and a.body]
+    texts = (prepare_text(a.body[:MAX_CHARS]) for a in usable)
+    for article, doc in zip(usable, nlp.pipe(texts, batch_size=batch_size), strict=True):
+        published = article.published_at.date() if article.published_at else None
+        analysis = analyse_doc(doc, article_id=article.article_id, published=published,
+                               coder=coder, feed_country=countries.get(article.feed))  # fmt: skip
+        yield article, analysis
+
+
 def tag_articles(
     articles: Sequence[Article],
     nlp: Any,
@@ -125,15 +147,9 @@ def tag_articles(
     batch_size: int = 32,
     feed_countries: Mapping[str, str] | None = None,
 ) -> Analysis:
-    """Entities, places and events of the articles whose body is usable (status ok).
-    `feed_countries`: feed name -> ISO3 country of the outlet, a hint for the geoparser."""
-    coder = coder or default_coder()
-    countries = feed_countries or {}
-    usable = [a for a in articles if a.status == "ok" and a.body]
+    """Entities, places and events of the articles whose body is usable, all together."""
     out = Analysis()
-    texts = (prepare_text(a.body[:MAX_CHARS]) for a in usable)
-    for article, doc in zip(usable, nlp.pipe(texts, batch_size=batch_size), strict=True):
-        published = article.published_at.date() if article.published_at else None
-        out.extend(analyse_doc(doc, article_id=article.article_id, published=published,
-                               coder=coder, feed_country=countries.get(article.feed)))  # fmt: skip
+    for _, analysis in analyse_articles(articles, nlp, coder, batch_size=batch_size,
+                                        feed_countries=feed_countries):  # fmt: skip
+        out.extend(analysis)
     return out

@@ -75,13 +75,14 @@ def demo_server() -> Iterator[CorpusServer]:
         yield server
 
 
-DEMO_COUNTED = ("articles", "entities", "places", "events", "feeds")
+COUNTED = ("articles", "entities", "places", "events", "feeds")
 
 
-def demo_counts(db: Path) -> dict[str, int]:
+def db_counts(db: Path) -> dict[str, int]:
+    """Rows in the tables a pass fills, read from the published DuckDB file."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in DEMO_COUNTED}
+        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in COUNTED}
     finally:
         con.close()
 
@@ -90,11 +91,11 @@ def demo_counts(db: Path) -> dict[str, int]:
 def demo_run(
     demo_server: CorpusServer, nlp: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Settings, RunResult, dict[str, int]]:
-    """One pass over the demo corpus into a DuckDB file of the module's own (tests may
-    run more passes over it): its settings, its result and the table counts after it."""
+    """One pass over the demo corpus into a DuckDB file of the module's own: the store,
+    the pass's result, and the row counts after it."""
     settings = make_settings(tmp_path_factory.mktemp("e2e"), allow=[demo_server.hostport])
     result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
-    return settings, result, demo_counts(settings.db_path)
+    return settings, result, db_counts(settings.db_path)
 
 
 # --- stores: the DuckDB file, DuckLake on SQLite, DuckLake on a real Postgres ---------------

@@ -207,6 +207,7 @@ def test_code_jsonl_in_order_one_line_each(tmp_path: Path, capsys: Any, nlp: Any
     )
     code, _, err = _run(capsys, "code", "--input", str(src), "--output", str(dst))
     assert code == 0 and "3 texts" in err
+    assert err.count("\n") == 1 and "\x1b" not in err  # no progress into a pipe
     lines = [json.loads(line) for line in dst.read_text().splitlines()]
     assert [line["id"] for line in lines] == ["a", 7, "c"]
     attack = lines[0]["events"][0]
@@ -222,11 +223,40 @@ def test_code_jsonl_in_order_one_line_each(tmp_path: Path, capsys: Any, nlp: Any
     assert lines[2]["events"][0]["modality"] == "intended"
 
 
-def test_code_text_prints_a_table(capsys: Any, nlp: Any) -> None:
-    code, out, _ = _run(capsys, "code", "--text", "Beijing accused Washington of meddling.")
+def test_code_text_prints_a_table_that_fits_the_terminal(
+    capsys: Any, nlp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "Beijing accused Washington of meddling."
+    monkeypatch.setenv("COLUMNS", "160")
+    code, out, _ = _run(capsys, "code", "--text", text)
     assert code == 0
     assert out.splitlines()[0].split()[:3] == ["source_actor", "cameo", "target_actor"]
     assert "CHN" in out and "112" in out and "USA" in out
+    assert max(len(line) for line in out.splitlines()) <= 160
+    # eleven columns cannot stand side by side in 60: one record, a line per column
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, _ = _run(capsys, "code", "--text", text)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("-[ RECORD 1 ]") and lines[-1] == "(1 row)"
+    assert lines[1].split() == ["source_actor", "CHN"] and lines[2].split() == ["cameo", "112"]
+    assert max(len(line) for line in lines) <= 60
+
+
+def test_query_wraps_long_cells_to_the_terminal_width(
+    db: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "50")
+    sentence = " ".join(f"word{i}" for i in range(40))
+    code, out, _ = _run(capsys, "query", "--db", str(db),
+                        f"select 7 as n, '{sentence}' as sentence")  # fmt: skip
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["n", "sentence"] and lines[-1] == "(1 row)"
+    assert max(len(line) for line in lines) <= 50 and len(lines) > 4
+    assert " ".join(w for line in lines[2:-1] for w in line.split()) == f"7 {sentence}"
+    # the machine formats are whole, whatever the width
+    code, out, _ = _run(capsys, "query", "--db", str(db), "--format", "csv",
+                        f"select '{sentence}' as sentence")  # fmt: skip
+    assert out.splitlines() == ["sentence", sentence]
 
 
 def test_code_skips_bad_lines_with_their_numbers_and_codes_the_rest(
@@ -351,10 +381,20 @@ def test_run_prints_the_summary_and_a_busy_writer_is_said_once(
             "{{BASE_URL}}", server.base_url))  # fmt: skip
         monkeypatch.setenv("NEWS_ALLOW_PRIVATE_HOSTS", server.hostport)
         monkeypatch.setenv("NEWS_PER_HOST_DELAY", "0")
-        code, out, err = _run(capsys, "run", "--feeds", str(feeds), "--db", str(db))
+        code, out, err = _run(capsys, "run", "--feeds", str(feeds), "--db", str(db),
+                              "--progress")  # fmt: skip
         assert code == 0
         for heading in ("Articles loaded:", "Events located:", "Database:", "newsevents query"):
             assert heading in out
+        # forced progress: bars on standard error for the feeds, then the articles
+        shown = re.sub(r"\x1b\[[0-9;]*m", "", err)
+        counts = re.search(r" (\d+) fetched, (\d+) failed", out)
+        assert counts
+        fetched, failed = map(int, counts.groups())
+        for task, n in (("fetch feeds", 3), ("fetch articles", fetched + failed),
+                        ("extract", fetched), ("tag and code", fetched)):  # fmt: skip
+            assert re.search(rf"{task} .*━.* {n}/{n} ", shown), (task, shown)
+        assert "━" not in out
         # another pipeline process in the middle of a load (analysts never block one)
         other_pass = _hold(FileStore(db, lock_timeout_s=0).writer_path)
         try:

@@ -12,10 +12,11 @@ from pipeline.dedup import (
     article_id,
     canonical_url,
     content_hash,
+    event_ids,
     mark_duplicates,
     unique_entries,
 )
-from pipeline.records import Article, FeedEntry
+from pipeline.records import Actor, Article, Event, FeedEntry
 
 # --- canonical_url -------------------------------------------------------------------------
 
@@ -279,3 +280,48 @@ def test_page_canonical_link_naming_a_known_article_marks_a_duplicate() -> None:
     # The canonical target arriving in the same batch counts too.
     target = replace(_article("eeee", "Original story."), url=stored)
     assert _dups(mark_duplicates([copy, target], {}))["cccc"] == article_id(stored)
+
+
+# --- event ids -----------------------------------------------------------------------------
+
+SENTENCES = ["Russia attacked Ukraine.", "China accused Japan.", "Iran condemned Israel."]
+
+
+def _event(idx: int, sentence_idx: int, *, code: str = "190", target: bool = True) -> Event:
+    sentence = SENTENCES[sentence_idx % len(SENTENCES)]
+    words = sentence.rstrip(".").split()
+    starts = [sentence.index(w) for w in words]
+    return Event(
+        article_id="a1", event_idx=idx, sentence_idx=sentence_idx, sentence=sentence,
+        source=Actor(words[0], words[0], "X", "X", "", 0, len(words[0])),
+        target=Actor(words[2], words[2], "Y", "Y", "", starts[2], starts[2] + len(words[2]))
+        if target else None,
+        trigger=words[1], trigger_start=starts[1], trigger_end=starts[1] + len(words[1]),
+        cameo_code=code, root_code=code[:2], root_name="r", plover="", quad_class=4,
+        goldstein=-10.0, modality="asserted", confidence=0.9, event_date=None,
+        date_source="none",
+    )  # fmt: skip
+
+
+def test_event_ids_do_not_shift_when_an_earlier_event_is_dropped_or_added() -> None:
+    """event_idx counts events in the article, so it shifts when the coder drops or adds
+    one before; the id must not (the old `article_id-event_idx` did)."""
+    events = [_event(0, 0), _event(1, 1), _event(2, 2, target=False)]
+    ids = event_ids(events)
+    assert all(re.fullmatch(r"a1-[0-9a-f]{12}", i) for i in ids) and len(set(ids)) == 3
+    fewer = [replace(e, event_idx=e.event_idx - 1) for e in events[1:]]
+    assert event_ids(fewer) == ids[1:]
+    more = [_event(0, 0, code="193"), *(replace(e, event_idx=e.event_idx + 1) for e in events)]
+    assert event_ids(more)[1:] == ids
+
+
+def test_event_ids_tell_apart_codes_targets_and_a_repeated_sentence() -> None:
+    base = event_ids([_event(0, 0)])[0]
+    assert event_ids([_event(0, 0, code="193")])[0] != base
+    assert event_ids([_event(0, 0, target=False)])[0] != base
+    # the same sentence twice in one article (index 0 and 3): the same key, two ids, and
+    # the first keeps the id it has alone
+    twice = event_ids([_event(0, 0), _event(1, 3)])
+    assert twice[0] == base and twice[1] != base
+    # the values that do not say what the event is leave the id alone
+    assert event_ids([replace(_event(5, 0), modality="negated", goldstein=1.0)])[0] == base

@@ -3,6 +3,7 @@ every backend (the DuckDB file, DuckLake on SQLite, DuckLake on a real Postgres)
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -401,3 +402,56 @@ def test_the_batches_of_one_load_publish_one_copy(
     with pytest.raises(duckdb.ConstraintException):
         st.load_spools(paths)
     assert len(copies) == 2 and _count(st, "articles") == 4  # run-3 is published
+
+
+def _store_at(st: Store, version: int) -> Any:
+    """A writer connection on a store migrated up to `version` only: a database as an
+    earlier release left it. The caller closes it."""
+    from pipeline.store import sql
+
+    con = st._open_writer()
+    con.execute("create table schema_migrations (version integer not null, "
+                "name varchar not null, applied_at timestamptz not null)")  # fmt: skip
+    for number, name, text in sql._migrations():
+        if number <= version:
+            con.execute(sql.lake_ddl(text) if st.kind == "ducklake" else text)
+            con.execute("insert into schema_migrations values (?, ?, now())", [number, name])
+    return con
+
+
+def test_migration_0010_gives_stored_events_the_ids_new_events_get(any_store: Store) -> None:
+    """Stored ids `article_id-event_idx` are rewritten to the stable scheme exactly as
+    pipeline.dedup.event_ids computes it (the same digest in SQL and Python, a repeated
+    sentence's ordinal included), with the rollup's references; articles get the coder
+    version of their events."""
+    from pipeline.dedup import event_ids
+    from pipeline.store import event_row
+    from tests.test_dedup import _event
+
+    events = [_event(0, 0), _event(1, 1, target=False), _event(2, 0, code="193"),
+              _event(3, 3)]  # fmt: skip
+    events = [dataclasses.replace(e, sentence=e.sentence.replace("Ukraine", "Україна"),
+                                  coder_version="rules-0.4+old") for e in events]  # fmt: skip
+    con = _store_at(any_store, 9)
+    try:
+        for aid in ("a1", "a2"):
+            article = _article(aid)
+            con.execute(f"insert into articles ({', '.join(article)}) values "
+                        f"({', '.join('?' for _ in article)})", list(article.values()))  # fmt: skip
+        for e in events:
+            row = event_row(e, f"a1-{e.event_idx}")
+            con.execute(f"insert into events ({', '.join(row)}) values "
+                        f"({', '.join('?' for _ in row)})", list(row.values()))  # fmt: skip
+        con.execute("insert into event_rollup (rollup_id, event_ids, evidence_event_id) "
+                    "values ('r1', ['a1-3', 'a1-0'], 'a1-3')")  # fmt: skip
+    finally:
+        con.close()
+    assert any_store.migrate() == ["0010_reprocess"]
+    expected = event_ids(events)
+    assert len(set(expected)) == 4
+    stored = any_store.query("select event_id from events order by event_idx")[1]
+    assert [i for (i,) in stored] == expected
+    rollup = any_store.query("select event_ids, evidence_event_id from event_rollup")[1]
+    assert rollup == [(sorted([expected[3], expected[0]]), expected[3])]
+    versions = any_store.query("select article_id, coder_version from articles order by 1")[1]
+    assert versions == [("a1", "rules-0.4+old"), ("a2", None)]

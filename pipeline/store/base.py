@@ -236,6 +236,36 @@ class Store(ABC):
         with self.reader() as con:
             return sql.waiting_pages(con, limit)
 
+    def waiting_count(self) -> int:
+        if not self.exists():
+            return 0
+        with self.reader() as con:
+            return sql.waiting_count(con)
+
+    def reprocess_urls(
+        self, *, since: datetime | None = None, feed: str | None = None,
+        stale_for: str | None = None,
+    ) -> list[str]:  # fmt: skip
+        """URLs of stored pages to code again (see sql.reprocess_urls), oldest first."""
+        if not self.exists():
+            return []
+        with self.reader() as con:
+            return sql.reprocess_urls(con, since=since, feed=feed, stale_for=stale_for)
+
+    def raw_pages_of(self, urls: Sequence[str]) -> list[dict[str, Any]]:
+        with self.reader() as con:
+            return sql.raw_pages_of(con, urls)
+
+    def article_coder_versions(self) -> dict[str, str | None]:
+        if not self.exists():
+            return {}
+        with self.reader() as con:
+            return sql.article_coder_versions(con)
+
+    def events_of(self, article_ids: Sequence[str]) -> list[dict[str, Any]]:
+        with self.reader() as con:
+            return sql.events_of(con, article_ids)
+
     def spool(self, batch: Batch) -> Path:
         if batch.store_id is None:
             # a store not created yet (its creator holds the lock): any store takes it

@@ -50,9 +50,14 @@ def fetch_log_row(run_id: str, row: FetchLogRow) -> dict[str, Any]:
     return {"run_id": run_id, **dataclasses.asdict(row)}
 
 
-def article_row(run_id: str, article: Article, summary: str | None) -> dict[str, Any]:
+def article_row(
+    run_id: str, article: Article, summary: str | None, coder_version: str
+) -> dict[str, Any]:
+    """An articles row. `coder_version`: the coder of the run that extracted it, also for an
+    article it had nothing to code in (what `newsevents reprocess` compares)."""
     row = dataclasses.asdict(article)
-    row.update(run_id=run_id, summary=summary, first_seen_at=article.fetched_at)
+    row.update(run_id=run_id, summary=summary, first_seen_at=article.fetched_at,
+               coder_version=coder_version)  # fmt: skip
     return row
 
 
@@ -115,9 +120,10 @@ _EVENT_FIELDS = [
 ]
 
 
-def event_row(event: Event) -> dict[str, Any]:
+def event_row(event: Event, event_id: str) -> dict[str, Any]:
+    """An events row; `event_id` from pipeline.dedup.event_ids over the article's events."""
     row: dict[str, Any] = {
-        "event_id": f"{event.article_id}-{event.event_idx}",
+        "event_id": event_id,
         "article_id": event.article_id,
         "event_idx": event.event_idx,
         "sentence_idx": event.sentence_idx,
@@ -162,7 +168,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "language": "varchar", "summary": "varchar", "status": "varchar",
         "status_detail": "varchar", "word_count": "integer", "content_hash": "varchar",
         "duplicate_of": "varchar", "first_seen_at": "timestamptz",
-        "fetched_at": "timestamptz", "run_id": "varchar",
+        "fetched_at": "timestamptz", "run_id": "varchar", "coder_version": "varchar",
     },
     "entities": {
         "article_id": "varchar", "entity_idx": "integer", "text": "varchar", "norm": "varchar",

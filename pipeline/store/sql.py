@@ -273,6 +273,56 @@ def waiting_pages(con: Connection, limit: int) -> list[dict[str, Any]]:
     )
 
 
+def waiting_count(con: Connection) -> int:
+    return int(
+        con.execute("select count(*) from raw_pages where enriched_at is null").fetchall()[0][0]
+    )
+
+
+def reprocess_urls(
+    con: Connection, *, since: datetime | None, feed: str | None, stale_for: str | None
+) -> list[str]:
+    """Stored pages to extract and code again, oldest first: fetched since `since`, of
+    `feed`, and (with `stale_for`, the current coder version) only those whose article
+    another coder version produced, or that have no article yet."""
+    where: list[str] = ["true"]
+    params: list[Any] = []
+    if since is not None:
+        where.append("r.fetched_at >= ?")
+        params.append(since)
+    if feed is not None:
+        where.append("r.feed = ?")
+        params.append(feed)
+    if stale_for is not None:
+        where.append("a.coder_version is distinct from ?")
+        params.append(stale_for)
+    rows = con.execute(
+        "select r.url from raw_pages as r left join articles as a using (article_id) "
+        f"where {' and '.join(where)} order by r.fetched_at, r.url",
+        params,
+    ).fetchall()
+    return [url for (url,) in rows]
+
+
+def raw_pages_of(con: Connection, urls: Sequence[str]) -> list[dict[str, Any]]:
+    """The stored pages of these URLs, in the order given."""
+    rows = _dicts(con.execute("select * from raw_pages where list_contains(?, url)", [list(urls)]))
+    order = {url: i for i, url in enumerate(urls)}
+    return sorted(rows, key=lambda r: order[r["url"]])
+
+
+def article_coder_versions(con: Connection) -> dict[str, str | None]:
+    """Article id -> the coder version that last coded it."""
+    return dict(con.execute("select article_id, coder_version from articles").fetchall())
+
+
+def events_of(con: Connection, article_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The stored events of these articles, as rows."""
+    return _dicts(
+        con.execute("select * from events where list_contains(?, article_id)", [list(article_ids)])
+    )
+
+
 def feed_validators(con: Connection) -> dict[str, tuple[str | None, str | None]]:
     """ETag and Last-Modified per feed name, for conditional GETs."""
     rows = con.execute("select name, etag, last_modified from feeds").fetchall()

@@ -4,4 +4,4 @@
 select event_id, source_actor, cameo_code, target_actor, modality, event_date,
        location, location_country, location_precision, trigger, sentence, url
 from event_details
-order by published_at desc, event_id;
+order by published_at desc, article_id, event_idx;

@@ -13,4 +13,4 @@ join articles as a at (version => $snapshot) using (article_id)
 where e.modality in ('asserted', 'intended')
   and coalesce(e.is_primary, true)
   and not list_contains(coalesce(e.flags, []), 'no_actor')
-order by a.published_at, e.event_id
+order by a.published_at, e.article_id, e.event_idx
