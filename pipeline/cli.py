@@ -27,6 +27,11 @@ EXAMPLE_QUERIES = [
     'newsevents query "select root_name, count(*) as events from factual_events '
     'group by all order by events desc"',
     "newsevents query -f sql/queries/event_audit.sql --format csv",
+    'newsevents query "select title, n_articles, n_outlets, outlets from stories '
+    'order by n_articles desc limit 3"',
+    'newsevents query "select SQLDATE, Actor1Code, Actor2Code, EventCode, NumMentions, '
+    'NumSources from gdelt_events order by NumSources desc limit 5"',
+    "newsevents report",
 ]
 
 

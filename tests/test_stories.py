@@ -4,6 +4,7 @@ unchanged by a re-run, equal to a full rebuild, on every backend."""
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -323,3 +324,19 @@ def test_the_demo_groups_its_syndicated_copies_and_counts_their_sources(
     )
     mentions, articles, stories_, sources = rolled[0]
     assert sources == 3 and articles >= 3 and stories_ == 1 and mentions >= articles
+
+
+def test_the_queries_the_demo_suggests_run_on_its_store(
+    demo_run: tuple[Settings, Any, dict[str, int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`newsevents demo` ends with commands to try: each runs, and answers with rows."""
+    from pipeline import cli
+
+    db = str(demo_run[0].db_path)
+    for line in cli.EXAMPLE_QUERIES:
+        args = shlex.split(line)[1:]
+        if args[0] != "query":
+            continue
+        assert cli.main([*args, "--db", db]) == 0, line
+        out = capsys.readouterr().out
+        assert "(0 rows)" not in out and len(out.splitlines()) >= 3, (line, out)

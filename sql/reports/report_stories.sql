@@ -11,9 +11,10 @@ with art as (
         coalesce(story_id, article_id) as story_key,
         title,
         url,
-        coalesce(nullif(site_name, ''), feed) as outlet,
+        o.outlet,                                       -- view article_outlets
         coalesce(published_at, first_seen_at) as published_at
     from articles
+    join article_outlets o using (article_id)
     where status = 'ok'
         and cast(coalesce(published_at, first_seen_at) as date)
             between cast($start as date) and cast($end as date)
