@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from pipeline.config import Settings, load_settings
 from pipeline.demo import CorpusServer, serve_corpus
+from pipeline.run import RunResult, run_pass
 from pipeline.store import FileStore, LakeStore, Store
 from pipeline.tag import load_nlp
 
@@ -71,6 +72,41 @@ def settings(tmp_path: Path, httpserver: HTTPServer) -> Settings:
 def demo_server() -> Iterator[CorpusServer]:
     with serve_corpus(ROOT / "samples" / "demo") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def demo_run(
+    demo_server: CorpusServer, nlp: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, RunResult, dict[str, int]]:
+    """One pass over the demo corpus into a DuckDB file: the real store that the end-to-end
+    tests, the saved queries, search and export read. (settings, the run, row counts.)
+    Tests that change rows work on a copy of it (copy_demo_store)."""
+    settings = make_settings(tmp_path_factory.mktemp("e2e"), allow=[demo_server.hostport])
+    result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+    return settings, result, row_counts(settings.db_path)
+
+
+COUNTED = ("articles", "entities", "places", "events", "feeds")
+
+
+def row_counts(db: Path) -> dict[str, int]:
+    """Rows per table that a pass fills, read from a DuckDB file."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in COUNTED}
+    finally:
+        con.close()
+
+
+def copy_demo_store(demo_run: tuple[Settings, Any, Any], tmp: Path) -> FileStore:
+    """A store of its own holding the demo pass's rows, to change in a test."""
+    import shutil
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demo_run[0].db_path, tmp / "n.duckdb")
+    return FileStore(tmp / "n.duckdb", lock_timeout_s=0.5)  # adopts the copy on a write
 
 
 # --- stores: the DuckDB file, DuckLake on SQLite, DuckLake on a real Postgres ---------------

@@ -11,21 +11,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipeline.config import Settings
 from pipeline.demo import CorpusServer
-from pipeline.run import RunResult, run_pass
+from pipeline.run import run_pass
 from pipeline.store import open_store, pending_spools
-from tests.conftest import make_settings
+from tests.conftest import make_settings, row_counts
 
-COUNTED = ("articles", "entities", "places", "events", "feeds")
-
-
-def _counts(db: Path) -> dict[str, int]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in COUNTED}
-    finally:
-        con.close()
+_counts = row_counts
 
 
 def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -34,15 +25,6 @@ def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
-
-
-@pytest.fixture(scope="module")
-def demo_run(
-    demo_server: CorpusServer, nlp: Any, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Settings, RunResult, dict[str, int]]:
-    settings = make_settings(tmp_path_factory.mktemp("e2e"), allow=[demo_server.hostport])
-    result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
-    return settings, result, _counts(settings.db_path)
 
 
 def test_demo_pass_loads_articles_entities_and_events(demo_run: Any) -> None:
