@@ -27,6 +27,7 @@ from pipeline.store import (
     StoreMismatch,
     open_store,
 )  # fmt: skip
+from pipeline.store.export import FORMATS, KINDS
 from pipeline.tag import ModelNotInstalled
 
 EXAMPLE_QUERIES = [
@@ -330,6 +331,18 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    since = _day(args.since, "--since")
+    store = open_store(settings)
+    for kind in dict.fromkeys(args.kinds):
+        r = store.export(kind, Path(args.output), fmt=args.format, since=since)
+        print(f"{kind}: {r.rows} row(s) in {len(r.written)} day folder(s) under {r.folder} "
+              f"({args.format}{', from ' + since.isoformat() if since else ''}); "
+              f"{len(r.removed)} day folder(s) without rows now removed")  # fmt: skip
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     settings = _settings(args)
     store = open_store(settings)
@@ -562,6 +575,32 @@ def build_parser() -> argparse.ArgumentParser:
         "reindex",
         cmd_reindex,
         "Rebuild the search index now (every load that changes articles rebuilds it).",
+    )
+
+    p = add(
+        "export",
+        cmd_export,
+        "Write tables as files partitioned by day (Hive style) from a read-only snapshot.",
+    )
+    p.add_argument(
+        "kinds",
+        nargs="+",
+        choices=list(KINDS),
+        metavar="{events,articles,rollup}",
+        help="what to export (one or more)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="folder; each kind goes to DIR/KIND/<day column>=YYYY-MM-DD/",
+    )
+    p.add_argument("--format", choices=list(FORMATS), default="parquet")
+    p.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="only days from this one on; earlier day folders are left as they are",
     )
 
     p = add("code", cmd_code, "Code events in your own text: JSONL in, JSONL out, or one text.")

@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.store import search, sql
+from pipeline.store import export, search, sql
+from pipeline.store.export import ExportResult
 from pipeline.store.search import SearchResult
 from pipeline.store.spool import (
     Batch,
@@ -340,6 +341,14 @@ class Store(ABC):
             stale = search.fingerprint(con)[0] != info["fingerprint"]
         return SearchResult(query=query, terms=terms, hits=hits, indexed=info["articles"],
                             built_at=info["built_at"], stale=stale)  # fmt: skip
+
+    def export(
+        self, kind: str, out_dir: Path, *, fmt: str = "parquet", since: Any = None
+    ) -> ExportResult:
+        """Write a table (events, articles, rollup) as files partitioned by day under
+        out_dir, from a reader snapshot (pipeline.store.export has the semantics)."""
+        with self.reader() as con:
+            return export.export_table(con, kind, out_dir, fmt=fmt, since=since)
 
     def reports(self, names: Sequence[str]) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
         """The reports in sql/reports/ (the CLI's own output), from one snapshot."""
