@@ -313,7 +313,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if result.stale:
         print("newsevents: note: the search index is older than the store's articles; the "
-              "next load rebuilds it (`newsevents reindex` does it now)",
+              "next load updates it (`newsevents reindex` builds it now)",
               file=sys.stderr)  # fmt: skip
     print(format_search(result, args.format))
     return 0
@@ -326,7 +326,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     built = open_store(settings).refresh_search_index(force=True)
     assert built is not None  # force: always built
-    print(f"search index rebuilt: {built['articles']} usable article(s) in "
+    print(f"search index built: {built['articles']} usable article(s) in "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     return 0
 
@@ -574,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "reindex",
         cmd_reindex,
-        "Rebuild the search index now (every load that changes articles rebuilds it).",
+        "Build the search index whole, now (loads keep it up to date by themselves).",
     )
 
     p = add(

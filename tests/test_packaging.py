@@ -123,3 +123,11 @@ def test_a_core_install_has_no_airflow_and_runs_the_demo(core_venv: Path, tmp_pa
     assert "ok but for the demo's expected failures" in demo.stdout
     assert re.search(r"^Articles loaded: 34 ", demo.stdout, re.M), demo.stdout
     assert re.search(r"^Events: +[1-9]", demo.stdout, re.M), demo.stdout
+    # Search, and saved queries by name, from the installed package too (its sql/).
+    runs = [(["search", "rare earth"], "1. Japan and Australia"),
+            (["query", "dyad_by_week", "--format", "csv"], "week,events,a_to_b")]  # fmt: skip
+    for argv, expect in runs:
+        ran = subprocess.run([core_venv / "bin" / "newsevents", *argv, "--db",
+                              str(tmp_path / "news.duckdb")],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=120)  # fmt: skip
+        assert ran.returncode == 0 and expect in ran.stdout, ran.stderr[-2000:]

@@ -142,9 +142,10 @@ class Store(ABC):
 
     @abstractmethod
     def refresh_search_index(self, *, force: bool = False) -> dict[str, Any] | None:
-        """Rebuild the search index from the latest snapshot if the usable articles
-        changed since it was built (always, with force). Returns what it built (its
-        fingerprint, articles and time), or None when it was current."""
+        """Bring the search index up to date with the latest snapshot if the usable
+        articles changed since (in place: only what changed is indexed); with force, or
+        without an index yet, build it whole. Returns what it recorded (fingerprint,
+        articles, time), or None when it was current."""
 
     def describe(self) -> str:
         return self.target
@@ -267,7 +268,7 @@ class Store(ABC):
         commit conflict), deleting each spool once loaded. A batch loaded before is
         skipped, so a retried task loads nothing twice."""
         result = LoadResult()
-        articles_loaded = False  # then the search index may need a rebuild
+        articles_loaded = False  # then the search index may need an update
         with self.many_writes():
             try:
                 for path in map(Path, paths):
@@ -286,16 +287,16 @@ class Store(ABC):
         return result
 
     def _refresh_search_after_load(self) -> None:
-        """The search index, rebuilt after the batches of a load (only if they changed a
-        usable article). A writer busy elsewhere only delays it: the next load rebuilds
-        it, and a search meanwhile says its index is stale."""
+        """The search index, brought up to date after the batches of a load (only if they
+        changed a usable article). A writer busy elsewhere only delays it: the next load
+        updates it, and a search meanwhile says its index is stale."""
         try:
             built = self.refresh_search_index()
         except DatabaseLocked as exc:
-            log.warning("search index not rebuilt yet (the next load rebuilds it): %s", exc)
+            log.warning("search index not updated yet (the next load updates it): %s", exc)
             return
         if built:
-            log.info("search index rebuilt: %d usable articles", built["articles"])
+            log.info("search index up to date: %d usable articles", built["articles"])
 
     def _load_one(self, path: Path, result: LoadResult) -> None:
         batch = read_spool(path)

@@ -141,7 +141,7 @@ class FileStore(Store):
         with self.writer() as con:
             if not force and search.is_current(con, con):
                 return None
-            return search.build(con)
+            return search.refresh(con, force=force)
 
     def _open_writer(self) -> Connection:
         if not self.writer_path.exists() and self.path.exists():

@@ -20,7 +20,7 @@ for each other.
   `lake_keep_snapshots_days` and deletes the files no snapshot needs any more.
 * The full-text search index cannot live in the catalog (fts's tables and macros fail to
   commit there: "unsupported type NULL"), so it is a DuckDB file of its own in the work
-  dir, `search_index.duckdb`, rebuilt from a snapshot after a load and published the way the
+  dir, `search_index.duckdb`, updated from a snapshot after a load and published the way the
   file backend publishes its copy: written beside it, then renamed over it.
 
 The extensions load offline from the PyPI packages duckdb-extension-ducklake, -sqlite
@@ -44,6 +44,7 @@ import duckdb
 
 from pipeline.store import search
 from pipeline.store.base import Store
+from pipeline.store.duckdb_file import copy_file
 from pipeline.store.search import SearchIndexMissing
 from pipeline.store.sql import Connection
 
@@ -239,8 +240,10 @@ class LakeStore(Store):
             con.close()
 
     def refresh_search_index(self, *, force: bool = False) -> dict[str, Any] | None:
-        """Build the index from the latest snapshot into a file beside search_index.duckdb,
-        then rename it over it (atomic: a search holding the old file keeps reading it).
+        """Bring the index up to date with the latest snapshot in a copy of
+        search_index.duckdb (or build it whole in a new file: the first time, or with
+        force), then rename that over it (atomic: a search holding the old file keeps
+        reading it).
         One builder at a time (a lock file), each reading the snapshot after it got the
         lock, so the index a writer leaves always holds its own load."""
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -253,9 +256,11 @@ class LakeStore(Store):
                             return None
                 tmp = self.work_dir / f".search_index.duckdb.{os.getpid()}.tmp"
                 tmp.unlink(missing_ok=True)
+                if not force and self.search_index_path.exists():
+                    copy_file(self.search_index_path, tmp)  # updated in place, then renamed
                 con.execute(f"attach {_quote(str(tmp))} as search_build")
                 try:
-                    built = search.build(con, into="search_build")
+                    built = search.refresh(con, into="search_build", force=force)
                 finally:
                     con.execute("detach search_build")
                 try:

@@ -3,9 +3,14 @@
 The index is a table, `search.article_text` (the usable articles' text, from
 `sql/search/source.sql`), and the schema `fts_search_article_text` that `pragma
 create_fts_index` builds from it (terms, dictionary, statistics, and the `match_bm25`
-macro). fts has no incremental update: the index is rebuilt whole, once per load (after
-all the batches of a load), and only when the usable articles changed since it was built
-(their fingerprint, `sql/search/fingerprint.sql`, is recorded beside the index).
+macro). fts itself can only build an index whole, which costs seconds per 10,000 articles
+(docs/PERFORMANCE.md): too much to pay on every load as the store grows. So it is built
+whole once (the first load, `newsevents reindex`), and after that each load brings it up
+to date in place, indexing only the articles it added or changed and dropping those no
+longer usable (`sql/search/update.sql`), which leaves the index as a full build would
+(tests/test_search.py compares them). That happens once per load, after all its
+batches, and only when the usable articles changed: their fingerprint
+(`sql/search/fingerprint.sql`) is recorded beside the index.
 
 Where it lives is the backend's business (`Store.refresh_search_index`,
 `Store._search_reader`): inside the DuckDB file, so its published copy carries it and
@@ -16,6 +21,8 @@ tables and macros. The search itself runs the same statements on either.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,12 +78,13 @@ def fingerprint(con: Connection) -> tuple[int, int]:
 def index_info(con: Connection) -> dict[str, Any] | None:
     """What the index in con's default catalog was built from, or None without one."""
     # Asked first, not tried: a missing table would send DuckDB's Python client looking
-    # for a Python object of that name (a replacement scan).
+    # for a Python object of that name (a replacement scan). All three, or no index.
     found = con.execute(
         "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = 'index_info'", [SCHEMA],
+        "and (schema_name, table_name) in ((?, 'index_info'), (?, 'article_text'), (?, 'dict'))",
+        [SCHEMA, SCHEMA, FTS_SCHEMA],
     ).fetchall()[0][0]  # fmt: skip
-    if not found:
+    if found < 3:
         return None
     rows = con.execute(
         f"select fingerprint, articles, built_at from {SCHEMA}.index_info"
@@ -87,40 +95,104 @@ def index_info(con: Connection) -> dict[str, Any] | None:
     return {"fingerprint": int(value), "articles": int(articles), "built_at": built_at}
 
 
-def build(con: Connection, *, into: str | None = None) -> dict[str, Any]:
-    """Rebuild the index from the store that is con's default catalog, in one snapshot of
-    it, into catalog `into` (default: the store itself), in one transaction there."""
-    load_fts(con)
+def _record(con: Connection, value: int, count: int) -> dict[str, Any]:
+    built_at = datetime.now(UTC)
+    con.execute(
+        f"create or replace table {SCHEMA}.index_info (fingerprint hugeint, "
+        "articles bigint, built_at timestamptz)"
+    )
+    con.execute(f"insert into {SCHEMA}.index_info values (?, ?, ?)", [value, count, built_at])
+    return {"fingerprint": value, "articles": count, "built_at": built_at}
+
+
+@contextlib.contextmanager
+def _in(con: Connection, catalog: str | None) -> Iterator[None]:
+    """Run the block with `catalog` as con's default catalog (None: leave it)."""
+    if not catalog:
+        yield
+        return
     home = con.execute("select current_database()").fetchall()[0][0]
-    with transaction(con):  # the copy and its fingerprint from one snapshot
-        con.execute(sql_file("search", "source.sql"))
-        value, count = fingerprint(con)
-    if into:
-        con.execute(f"use {into}")
+    con.execute(f"use {catalog}")
     try:
-        with transaction(con):
+        yield
+    finally:
+        con.execute(f"use {home}")
+
+
+_TEMPS = ("_search_usable", "_search_source", "_search_indexed", "_search_add", "_search_drop",
+          "_search_gone", "_search_new_docs", "_search_new_terms")  # fmt: skip
+
+
+def _drop_temps(con: Connection) -> None:
+    for name in _TEMPS:
+        con.execute(f"drop table if exists temp.main.{name}")
+
+
+def build(con: Connection, *, into: str | None = None) -> dict[str, Any]:
+    """Build the whole index from the store that is con's default catalog, in one
+    snapshot of it, into catalog `into` (default: the store itself), in one transaction
+    there. `newsevents reindex`, and the first load."""
+    load_fts(con)
+    try:
+        with transaction(con):  # the text and its fingerprint from one snapshot
+            con.execute(sql_file("search", "usable.sql"))
+            con.execute(sql_file("search", "source.sql"))
+            value, count = fingerprint(con)
+        with _in(con, into), transaction(con):
             con.execute(f"create schema if not exists {SCHEMA}")
             con.execute(
-                f"create or replace table {TABLE} as "
-                "select * from temp.main._search_source order by article_id"
+                f"create or replace table {TABLE} as select * from temp.main._search_source"
             )
             # The index of TABLE: the schema FTS_SCHEMA, named so by fts.
             con.execute(
                 f"pragma create_fts_index('{TABLE}', 'article_id', 'title', 'body', overwrite = 1)"
             )
-            con.execute(
-                f"create or replace table {SCHEMA}.index_info (fingerprint hugeint, "
-                "articles bigint, built_at timestamptz)"
-            )
-            built_at = datetime.now(UTC)
-            con.execute(
-                f"insert into {SCHEMA}.index_info values (?, ?, ?)", [value, count, built_at]
-            )
+            return _record(con, value, count)
     finally:
-        if into:
-            con.execute(f"use {home}")
-        con.execute("drop table if exists temp.main._search_source")
-    return {"fingerprint": value, "articles": count, "built_at": built_at}
+        _drop_temps(con)
+
+
+def can_update(con: Connection) -> bool:
+    """The index in con's default catalog can be brought up to date in place: there is
+    one, built by this version (its table has the columns that say what changed)."""
+    if index_info(con) is None:
+        return False
+    columns = con.execute(
+        "select count(*) from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = 'article_text' and column_name = 'content_hash'",
+        [SCHEMA],
+    ).fetchall()[0][0]  # fmt: skip
+    return bool(columns)
+
+
+def update(con: Connection, *, into: str | None = None) -> dict[str, Any]:
+    """Bring the index in catalog `into` (default: the store itself) up to date with the
+    store that is con's default catalog, indexing only the articles that changed
+    (sql/search/update.sql): its cost follows the load, not the store. One transaction
+    there; the store read in one snapshot."""
+    load_fts(con)
+    try:
+        with _in(con, into):
+            con.execute(
+                "create or replace temp table _search_indexed as select * exclude (body) "
+                f"from {TABLE}"
+            )
+        with transaction(con):
+            con.execute(sql_file("search", "usable.sql"))
+            con.execute(sql_file("search", "changes.sql"))
+            value, count = fingerprint(con)
+        with _in(con, into), transaction(con):
+            con.execute(sql_file("search", "update.sql"))
+            return _record(con, value, count)
+    finally:
+        _drop_temps(con)
+
+
+def refresh(con: Connection, *, into: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Update the index in place where it can be, else (or with force) build it whole."""
+    with _in(con, into):
+        incremental = not force and can_update(con)
+    return update(con, into=into) if incremental else build(con, into=into)
 
 
 def is_current(store: Connection, index: Connection) -> bool:

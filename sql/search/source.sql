@@ -1,19 +1,7 @@
--- The usable articles (status ok) as the search index holds them. Copies of another
--- article's body (duplicate_of) are kept: each is its own outlet's article, and its
--- events are those of the article it copies (events_of).
+-- The usable articles (_search_usable, usable.sql) with their bodies (indexed), for a
+-- build of the whole index. Read from the store.
 create or replace temp table _search_source as
-with art as (
-    select article_id, title, body, url, feed, published_at, duplicate_of
-    from articles
-    where status = 'ok'
-)
-select
-    article_id,
-    coalesce(title, '') as title,                     -- indexed
-    body,                                             -- indexed
-    url,
-    feed,
-    published_at,                                     -- UTC
-    coalesce(duplicate_of, article_id) as events_of   -- the article whose events it carries
-from art
-order by article_id;
+select u.*, a.body
+from _search_usable as u
+join articles as a using (article_id)
+order by u.article_id;
