@@ -248,7 +248,12 @@ def test_failing_feeds(demo: FileStore) -> None:
     # the demo's consent wall (Diplomatic Wire) and its 404 (Meridian), on purpose
     assert rows["wire-diplomacy"]["statuses"] == "too_short"
     assert rows["wire-diplomacy"]["unusable"] == 1
-    assert rows["meridian-world"]["failed_fetches"] == 1
+    failed = _one(
+        demo,
+        "select count(*) from fetch_log where kind = 'article' and "
+        "feed = 'meridian-world' and error is not null",
+    )  # one a pass: the 404
+    assert rows["meridian-world"]["failed_fetches"] == failed >= 1
     assert "404" in rows["meridian-world"]["last_fetch_error"]
     assert "ledger-asia" not in rows  # nothing failed there
     assert _saved(demo, "failing_feeds", since="2099-01-01") == []
