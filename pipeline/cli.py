@@ -15,12 +15,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline import __version__
+from pipeline import __version__, queries
 from pipeline.config import ConfigError, Settings, check_contact, load_settings
 from pipeline.console import format_table, progress_bars
 from pipeline.feeds import RegistryError, enabled_feeds, load_registry
 from pipeline.run import RunResult, coder_for, run_pass
-from pipeline.store import DatabaseLocked, LakeError, StoreMismatch, open_store
+from pipeline.store import (
+    DatabaseLocked,
+    LakeError,
+    SearchIndexMissing,
+    SearchResult,
+    StoreMismatch,
+    open_store,
+)  # fmt: skip
+from pipeline.store.export import FORMATS, KINDS
 from pipeline.tag import ModelNotInstalled
 
 EXAMPLE_QUERIES = [
@@ -188,26 +196,135 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    saved = None
     if args.file:
-        sql = Path(args.file).read_text(encoding="utf-8")
+        saved = queries.parse(Path(args.file))
+        sql = saved.sql
     elif args.sql:
-        sql = args.sql
+        saved = queries.find(args.sql)  # a saved query by name: newsevents query NAME
+        sql = saved.sql if saved else args.sql
     else:
-        raise UsageError("give a SQL string or -f FILE.sql")
-    columns, rows = open_store(settings).query(sql, _params(args.param) or None)
+        raise UsageError("give a SQL string, a saved query's name or -f FILE.sql")
+    values = queries.bind(
+        sql, queries.parse_pairs(args.param), saved.params if saved else (),
+        what=saved.name if saved else "the query",
+    )  # fmt: skip
+    columns, rows = open_store(settings).query(sql, values or None)
     if columns:
         print(format_rows(columns, rows, args.format))
     return 0
 
 
-def _params(pairs: Sequence[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--param {pair!r}: expected NAME=VALUE")
-        out[name.strip()] = int(value) if value.strip().lstrip("-").isdigit() else value
-    return out
+def cmd_queries(args: argparse.Namespace) -> int:
+    """The saved queries, each with its question and parameters (from its header)."""
+    for q in queries.saved_queries():
+        print(q.name + ("  (DuckLake only)" if q.backend == "ducklake" else ""))
+        print(f"    {q.question}")
+        params = ", ".join(
+            f"{p.name} ({p.description})" if p.description else p.name for p in q.params
+        )
+        print(f"    params: {params or 'none'}")
+    print("\nRun one: newsevents query NAME [--param NAME=VALUE ...] "
+          "(the SQL is in sql/queries/NAME.sql)")  # fmt: skip
+    return 0
+
+
+def _day(text: str | None, flag: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"{flag} {text!r}: expected a date, YYYY-MM-DD") from exc
+
+
+def _actor(name: str | None, code: str | None) -> str:
+    if name and code:
+        return f"{name} ({code})"
+    return name or code or "-"
+
+
+def _event_line(e: dict[str, Any]) -> str:
+    return (f"{e['cameo_code']} {e['root_name']}: {_actor(e['source_name'], e['source_actor'])}"
+            f" -> {_actor(e['target_name'], e['target_actor'])}  \"{e['sentence']}\"")  # fmt: skip
+
+
+def format_search(result: SearchResult, fmt: str) -> str:
+    """Search hits as blocks (table), one row each (csv) or a JSON list with events."""
+    hits = result.hits
+    if fmt == "json":
+        return json.dumps(
+            [{"rank": i, "score": round(h.score, 4), "article_id": h.article_id,
+              "title": h.title, "published_at": _json_value(h.published_at), "feed": h.feed,
+              "url": h.url, "snippet": h.snippet, "n_events": h.n_events,
+              "events": [{k: _json_value(v) for k, v in e.items()} for e in h.events]}
+             for i, h in enumerate(hits, 1)],
+            ensure_ascii=False, indent=2,
+        )  # fmt: skip
+    if fmt == "csv":
+        columns = ["rank", "score", "published_at", "feed", "title", "url", "snippet",
+                   "n_events", "top_events"]  # fmt: skip
+        rows = [[i, round(h.score, 4), h.published_at, h.feed, h.title, h.url, h.snippet,
+                 h.n_events, " | ".join(_event_line(e) for e in h.events)]
+                for i, h in enumerate(hits, 1)]  # fmt: skip
+        return format_rows(columns, rows, "csv")
+    out = []
+    for i, h in enumerate(hits, 1):
+        when = h.published_at.strftime("%Y-%m-%d") if h.published_at else "undated"
+        out.append(f"{i}. {h.title}")
+        out.append(f"   score {h.score:.3f} | {when} | {h.feed} | {h.url}")
+        if h.snippet:
+            out.append(f"   {h.snippet if len(h.snippet) <= 300 else h.snippet[:299] + '…'}")
+        for e in h.events:
+            out.append(f"   - {_event_line(e)}")
+        if h.n_events > len(h.events):
+            out.append(f"   ({h.n_events - len(h.events)} more factual event(s))")
+    terms = ", ".join(result.terms) or "none the index knows"
+    out.append(f"({len(hits)} hit{'s' if len(hits) != 1 else ''} for {result.query!r}, "
+               f"terms: {terms}; BM25 over the titles and bodies of {result.indexed} usable "
+               "articles)")  # fmt: skip
+    return "\n".join(out)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    text = " ".join(args.query)
+    result = open_store(settings).search(
+        text, since=_day(args.since, "--since"), feed=args.feed, limit=args.limit,
+        events_per_hit=args.events,
+    )  # fmt: skip
+    if result.stale:
+        print("newsevents: note: the search index is older than the store's articles; the "
+              "next load updates it (`newsevents reindex` builds it now)",
+              file=sys.stderr)  # fmt: skip
+    print(format_search(result, args.format))
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    import time
+
+    settings = _settings(args)
+    started = time.perf_counter()
+    built = open_store(settings).refresh_search_index(force=True)
+    assert built is not None  # force: always built
+    print(f"search index built: {built['articles']} usable article(s) in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    since = _day(args.since, "--since")
+    store = open_store(settings)
+    for kind in dict.fromkeys(args.kinds):
+        r = store.export(kind, Path(args.output), fmt=args.format, since=since)
+        print(f"{kind}: {r.rows} row(s) in {len(r.written)} day folder(s) under {r.folder} "
+              f"({args.format}{', from ' + since.isoformat() if since else ''}); "
+              f"{len(r.removed)} day folder(s) without rows now removed")  # fmt: skip
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -485,13 +602,65 @@ def build_parser() -> argparse.ArgumentParser:
     progress(p)
 
     p = add("query", cmd_query, "Run SQL against the database (read-only) and print the rows.")
-    p.add_argument("sql", nargs="?", help="SQL text")
+    p.add_argument("sql", nargs="?", help="SQL text, or the name of a saved query (see queries)")
     p.add_argument("-f", "--file", help="read the SQL from this file")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument(
         "--param", action="append", default=[], metavar="NAME=VALUE",
-        help="a value for $NAME in the SQL (repeatable); whole numbers are passed as numbers",
+        help="a value for $NAME in the SQL (repeatable), bound as a prepared parameter; "
+        "whole numbers are passed as numbers, null as NULL; a saved query's header gives "
+        "the defaults",
     )  # fmt: skip
+
+    add(
+        "queries",
+        cmd_queries,
+        "List the saved queries (sql/queries/): the question each answers, its parameters.",
+    )
+
+    p = add(
+        "search",
+        cmd_search,
+        "Full-text search of usable articles (BM25 over titles and bodies), with events.",
+    )
+    p.add_argument("query", nargs="+", help='words to search for, e.g. "rare earth"')
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="published on or after this day (UTC)")
+    p.add_argument("--feed", help="only articles of this feed (its name in the registry)")
+    p.add_argument("--limit", type=int, default=10, help="hits at most (default 10)")
+    p.add_argument("--events", type=int, default=3, help="events shown per hit (default 3)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    add(
+        "reindex",
+        cmd_reindex,
+        "Build the search index whole, now (loads keep it up to date by themselves).",
+    )
+
+    p = add(
+        "export",
+        cmd_export,
+        "Write tables as files partitioned by day (Hive style) from a read-only snapshot.",
+    )
+    p.add_argument(
+        "kinds",
+        nargs="+",
+        choices=list(KINDS),
+        metavar="{events,articles,rollup}",
+        help="what to export (one or more)",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="folder; each kind goes to DIR/KIND/<day column>=YYYY-MM-DD/",
+    )
+    p.add_argument("--format", choices=list(FORMATS), default="parquet")
+    p.add_argument(
+        "--since",
+        metavar="YYYY-MM-DD",
+        help="only days from this one on; earlier day folders are left as they are",
+    )
 
     p = add("code", cmd_code, "Code events in your own text: JSONL in, JSONL out, or one text.")
     p.add_argument(
@@ -584,7 +753,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.fn(args))
     except (ConfigError, RegistryError, UsageError, ModelNotInstalled, LakeError,
-            StoreMismatch) as exc:  # fmt: skip
+            StoreMismatch, queries.QueryError, SearchIndexMissing) as exc:  # fmt: skip
         print(f"newsevents: error: {exc}", file=sys.stderr)
         return 2
     except DatabaseLocked as exc:

@@ -75,11 +75,24 @@ def demo_server() -> Iterator[CorpusServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def demo_run(
+    demo_server: CorpusServer, nlp: Any, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, RunResult, dict[str, int]]:
+    """One pass over the demo corpus into a DuckDB file: the real store that the end-to-end
+    tests, the saved queries, search and export read. (settings, the run, row counts.)
+    Tests that change rows work on a copy of it (copy_demo_store)."""
+    settings = make_settings(tmp_path_factory.mktemp("e2e"), allow=[demo_server.hostport])
+    result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+    return settings, result, row_counts(settings.db_path)
+
+
 COUNTED = ("articles", "entities", "places", "events", "feeds")
 
 
-def db_counts(db: Path) -> dict[str, int]:
-    """Rows in the tables a pass fills, read from the published DuckDB file."""
+def row_counts(db: Path) -> dict[str, int]:
+    """Rows per table that a pass fills, read from a DuckDB file."""
+
     con = duckdb.connect(str(db), read_only=True)
     try:
         return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in COUNTED}
@@ -87,15 +100,13 @@ def db_counts(db: Path) -> dict[str, int]:
         con.close()
 
 
-@pytest.fixture(scope="module")
-def demo_run(
-    demo_server: CorpusServer, nlp: Any, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Settings, RunResult, dict[str, int]]:
-    """One pass over the demo corpus into a DuckDB file of the module's own: the store,
-    the pass's result, and the row counts after it."""
-    settings = make_settings(tmp_path_factory.mktemp("e2e"), allow=[demo_server.hostport])
-    result = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
-    return settings, result, db_counts(settings.db_path)
+def copy_demo_store(demo_run: tuple[Settings, Any, Any], tmp: Path) -> FileStore:
+    """A store of its own holding the demo pass's rows, to change in a test."""
+    import shutil
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demo_run[0].db_path, tmp / "n.duckdb")
+    return FileStore(tmp / "n.duckdb", lock_timeout_s=0.5)  # adopts the copy on a write
 
 
 # --- stores: the DuckDB file, DuckLake on SQLite, DuckLake on a real Postgres ---------------

@@ -14,7 +14,7 @@ import pytest
 from pipeline.demo import CorpusServer, stored_pages
 from pipeline.run import run_pass
 from pipeline.store import open_store, pending_spools
-from tests.conftest import db_counts, make_settings
+from tests.conftest import make_settings, row_counts
 
 PAGES = stored_pages()  # article pages a pass over the demo corpus stores
 
@@ -121,13 +121,13 @@ def test_same_pass_twice_gives_the_same_counts(
     assert statuses == [(304, 3)]
     rates = _rows(settings.db_path, "select not_modified_rate from feed_health")
     assert rates == [(0.5,), (0.5,), (0.5,)]  # one 200, then one 304, per feed
-    assert db_counts(settings.db_path) == counts
+    assert row_counts(settings.db_path) == counts
     # Forcing a refetch re-extracts and re-tags everything: upserts, still no duplicates.
     forced = run_pass(
         demo_server.feeds(), dataclasses.replace(settings, refetch=True), nlp=nlp, trigger="test"
     )
     assert forced.loaded and forced.stats.articles_fetched >= PAGES
-    assert db_counts(settings.db_path) == counts
+    assert row_counts(settings.db_path) == counts
     runs = _rows(settings.db_path, "select count(*) from runs")[0][0]
     assert runs == 3
 
@@ -158,7 +158,7 @@ def test_an_analyst_holding_the_database_never_blocks_a_pass(
     assert asked["codes"] == [0] and asked["n"] > 5, asked
     assert asked["seen"][0] == 0 and set(asked["seen"]) <= {0, PAGES}, asked
     assert result.loaded and result.stats.articles_fetched == PAGES
-    counts = db_counts(settings.db_path)
+    counts = row_counts(settings.db_path)
     assert counts["articles"] == PAGES and counts["events"] == result.stats.events
 
 
@@ -185,14 +185,14 @@ def test_a_busy_writer_loses_nothing_and_never_causes_a_refetch(
     assert first.stats.articles_fetched == PAGES
     assert second.stats.articles_fetched == 0  # the first batch's pages are not refetched
     assert "waiting up to 0.3 s for the lock on" in caplog.text and "PID" in caplog.text
-    assert db_counts(settings.db_path)["articles"] == 0
+    assert row_counts(settings.db_path)["articles"] == 0
     # The next pass loads the waiting batches first, then finds nothing new to fetch.
     after = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
     assert after.loaded
     assert after.earlier_loaded == [Path(first.spool_path or "").name,
                                     Path(second.spool_path or "").name]  # fmt: skip
     assert after.stats.articles_fetched == 0
-    counts = db_counts(settings.db_path)
+    counts = row_counts(settings.db_path)
     assert counts["articles"] == PAGES and counts["events"] == first.stats.events
     assert not pending_spools(st.spool_dir)
 

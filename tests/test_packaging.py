@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.demo import stored_pages
 from tests.conftest import ROOT
 
 AIRFLOW_BLOCKED = """
@@ -121,7 +122,7 @@ def test_a_core_install_has_no_airflow_and_runs_the_demo(core_venv: Path, tmp_pa
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert f"serving the demo corpus from {core_venv}" in demo.stdout
     assert "ok but for the demo's expected failures" in demo.stdout
-    assert re.search(r"^Articles loaded: 34 ", demo.stdout, re.M), demo.stdout
+    assert re.search(rf"^Articles loaded: {stored_pages()} ", demo.stdout, re.M), demo.stdout
     assert re.search(r"^Events: +[1-9]", demo.stdout, re.M), demo.stdout
     # The report too: its queries, its scripts and its world outline come with the package.
     report = subprocess.run(
@@ -132,3 +133,11 @@ def test_a_core_install_has_no_airflow_and_runs_the_demo(core_venv: Path, tmp_pa
     (page,) = (tmp_path / "reports").glob("news-*.html")
     text = page.read_text(encoding="utf-8")
     assert "window.vegaEmbed" in text and '"type":"Topology"' in text
+    # Search, and saved queries by name, from the installed package too (its sql/).
+    runs = [(["search", "rare earth"], "1. Japan and Australia"),
+            (["query", "dyad_by_week", "--format", "csv"], "week,events,a_to_b")]  # fmt: skip
+    for argv, expect in runs:
+        ran = subprocess.run([core_venv / "bin" / "newsevents", *argv, "--db",
+                              str(tmp_path / "news.duckdb")],
+                             capture_output=True, text=True, cwd=tmp_path, timeout=120)  # fmt: skip
+        assert ran.returncode == 0 and expect in ran.stdout, ran.stderr[-2000:]

@@ -31,6 +31,7 @@ from pipeline.store.schema import (
     place_row,
     raw_page_row,
 )  # fmt: skip
+from pipeline.store.search import Hit, SearchIndexMissing, SearchResult
 from pipeline.store.spool import Batch, StoreMismatch, pending_spools, write_spool
 from pipeline.store.sql import SchemaError, sql_dir, sql_file
 
@@ -38,10 +39,13 @@ __all__ = [
     "Batch",
     "DatabaseLocked",
     "FileStore",
+    "Hit",
     "LakeError",
     "LakeStore",
     "LoadResult",
     "SchemaError",
+    "SearchIndexMissing",
+    "SearchResult",
     "Store",
     "StoreMismatch",
     "StoreState",

@@ -26,7 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.store import derived, sql
+from pipeline.store import derived, export, search, sql
+from pipeline.store.export import ExportResult
+from pipeline.store.search import SearchResult
 from pipeline.store.spool import (
     Batch,
     check_owner,
@@ -86,6 +88,12 @@ def _claim(spool: Path) -> Iterator[bool]:
         handle.close()
 
 
+def _carries_articles(spool: Path) -> bool:
+    """The spooled batch writes articles (an ingest's batch of raw pages does not)."""
+    file = read_spool(spool).table_file("articles")
+    return file.exists() and file.stat().st_size > 0
+
+
 class Store(ABC):
     """One store: a database plus its own folders (spool, archive, host gate)."""
 
@@ -126,6 +134,18 @@ class Store(ABC):
     @abstractmethod
     def exists(self) -> bool:
         """The store has been created (a reader can open it)."""
+
+    @abstractmethod
+    def _search_reader(self) -> Any:
+        """Context manager: a read-only connection whose default catalog holds the search
+        index (pipeline.store.search); raises SearchIndexMissing if there is none yet."""
+
+    @abstractmethod
+    def refresh_search_index(self, *, force: bool = False) -> dict[str, Any] | None:
+        """Bring the search index up to date with the latest snapshot if the usable
+        articles changed since (in place: only what changed is indexed); with force, or
+        without an index yet, build it whole. Returns what it recorded (fingerprint,
+        articles, time), or None when it was current."""
 
     def describe(self) -> str:
         return self.target
@@ -278,15 +298,35 @@ class Store(ABC):
         commit conflict), deleting each spool once loaded. A batch loaded before is
         skipped, so a retried task loads nothing twice."""
         result = LoadResult()
+        articles_loaded = False  # then the search index may need an update
         with self.many_writes():
-            for path in map(Path, paths):
-                with _claim(path) as mine:
-                    if not mine or not path.exists():
-                        # loaded by an earlier try, or being loaded by another process now
-                        result.skipped.append(path.name)
-                        continue
-                    self._load_one(path, result)
+            try:
+                for path in map(Path, paths):
+                    with _claim(path) as mine:
+                        if not mine or not path.exists():
+                            # loaded by an earlier try, or being loaded by another process
+                            result.skipped.append(path.name)
+                            continue
+                        carries = _carries_articles(path)
+                        before = len(result.loaded)
+                        self._load_one(path, result)
+                        articles_loaded |= carries and len(result.loaded) > before
+            finally:
+                if articles_loaded:  # once per load, even if a later batch failed
+                    self._refresh_search_after_load()
         return result
+
+    def _refresh_search_after_load(self) -> None:
+        """The search index, brought up to date after the batches of a load (only if they
+        changed a usable article). A writer busy elsewhere only delays it: the next load
+        updates it, and a search meanwhile says its index is stale."""
+        try:
+            built = self.refresh_search_index()
+        except DatabaseLocked as exc:
+            log.warning("search index not updated yet (the next load updates it): %s", exc)
+            return
+        if built:
+            log.info("search index up to date: %d usable articles", built["articles"])
 
     def _load_one(self, path: Path, result: LoadResult) -> None:
         batch = read_spool(path)
@@ -313,7 +353,33 @@ class Store(ABC):
         self, text: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self.reader() as con:
+            if "match_bm25" in text:  # an analyst's own full-text query needs fts (stem)
+                search.load_fts(con)
             return sql.run_query(con, text, params)
+
+    def search(
+        self, query: str, *, since: Any = None, feed: str | None = None, limit: int = 10,
+        events_per_hit: int = 3,
+    ) -> SearchResult:  # fmt: skip
+        """Full-text search over usable articles (BM25 over title and body), best first,
+        each hit with its top factual events. The same statements on every backend: the
+        hits from the index, the events from the store."""
+        with self._search_reader() as con:
+            terms, hits, info = search.find_hits(con, query, since=since, feed=feed,
+                                                 limit=limit)  # fmt: skip
+        with self.reader() as con:
+            search.add_events(con, hits, terms, events_per_hit)
+            stale = search.fingerprint(con)[0] != info["fingerprint"]
+        return SearchResult(query=query, terms=terms, hits=hits, indexed=info["articles"],
+                            built_at=info["built_at"], stale=stale)  # fmt: skip
+
+    def export(
+        self, kind: str, out_dir: Path, *, fmt: str = "parquet", since: Any = None
+    ) -> ExportResult:
+        """Write a table (events, articles, rollup) as files partitioned by day under
+        out_dir, from a reader snapshot (pipeline.store.export has the semantics)."""
+        with self.reader() as con:
+            return export.export_table(con, kind, out_dir, fmt=fmt, since=since)
 
     def reports(
         self, names: Sequence[str], params: dict[str, Any] | None = None

@@ -28,9 +28,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from pipeline.store import search
 from pipeline.store.base import DatabaseLocked, Store
 from pipeline.store.sql import Connection
 
@@ -125,6 +127,21 @@ class FileStore(Store):
             yield con
         finally:
             con.close()
+
+    @contextmanager
+    def _search_reader(self) -> Iterator[Connection]:
+        """The index is inside the file (search.article_text, fts_search_article_text), so the
+        published copy carries it, consistent with the rows it indexes."""
+        with self.reader() as con:
+            yield con
+
+    def refresh_search_index(self, *, force: bool = False) -> dict[str, Any] | None:
+        """Rebuilt inside the working file, in one transaction, before the copy that the
+        session's end (or the end of many_writes) publishes."""
+        with self.writer() as con:
+            if not force and search.is_current(con, con):
+                return None
+            return search.refresh(con, force=force)
 
     def _open_writer(self) -> Connection:
         if not self.writer_path.exists() and self.path.exists():

@@ -18,6 +18,10 @@ for each other.
   the store as of any run (sql/queries/events_as_of.sql).
 * `maintain()` merges small Parquet files, expires snapshots older than
   `lake_keep_snapshots_days` and deletes the files no snapshot needs any more.
+* The full-text search index cannot live in the catalog (fts's tables and macros fail to
+  commit there: "unsupported type NULL"), so it is a DuckDB file of its own in the work
+  dir, `search_index.duckdb`, updated from a snapshot after a load and published the way the
+  file backend publishes its copy: written beside it, then renamed over it.
 
 The extensions load offline from the PyPI packages duckdb-extension-ducklake, -sqlite
 and -postgres (FACTS.md): INSTALL from the file inside the package, then LOAD.
@@ -25,8 +29,10 @@ and -postgres (FACTS.md): INSTALL from the file inside the package, then LOAD.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +42,10 @@ from typing import Any
 
 import duckdb
 
+from pipeline.store import search
 from pipeline.store.base import Store
+from pipeline.store.duckdb_file import copy_file
+from pipeline.store.search import SearchIndexMissing
 from pipeline.store.sql import Connection
 
 log = logging.getLogger(__name__)
@@ -210,6 +219,57 @@ class LakeStore(Store):
 
     def _open_writer(self) -> Connection:
         return self._session(read_only=False)
+
+    @property
+    def search_index_path(self) -> Path:
+        return self.work_dir / "search_index.duckdb"
+
+    @contextmanager
+    def _search_reader(self) -> Iterator[Connection]:
+        path = self.search_index_path
+        if not path.exists():
+            raise SearchIndexMissing(
+                f"this store has no search index yet ({path}): the next load builds it, "
+                "and `newsevents reindex` builds it now"
+            )
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            con.execute("set TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()
+
+    def refresh_search_index(self, *, force: bool = False) -> dict[str, Any] | None:
+        """Bring the index up to date with the latest snapshot in a copy of
+        search_index.duckdb (or build it whole in a new file: the first time, or with
+        force), then rename that over it (atomic: a search holding the old file keeps
+        reading it).
+        One builder at a time (a lock file), each reading the snapshot after it got the
+        lock, so the index a writer leaves always holds its own load."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        with (self.work_dir / ".search.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            with self.reader() as con:
+                if not force and self.search_index_path.exists():
+                    with self._search_reader() as index:
+                        if search.is_current(con, index):
+                            return None
+                tmp = self.work_dir / f".search_index.duckdb.{os.getpid()}.tmp"
+                tmp.unlink(missing_ok=True)
+                if not force and self.search_index_path.exists():
+                    copy_file(self.search_index_path, tmp)  # updated in place, then renamed
+                con.execute(f"attach {_quote(str(tmp))} as search_build")
+                try:
+                    built = search.refresh(con, into="search_build", force=force)
+                finally:
+                    con.execute("detach search_build")
+                try:
+                    with tmp.open("rb") as handle:
+                        os.fsync(handle.fileno())
+                    os.replace(tmp, self.search_index_path)
+                finally:
+                    tmp.unlink(missing_ok=True)
+        return built
 
     def is_conflict(self, exc: BaseException) -> bool:
         return isinstance(exc, duckdb.Error) and any(

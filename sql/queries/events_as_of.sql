@@ -1,7 +1,7 @@
--- DuckLake only: the factual events as the store held them at an earlier snapshot
--- (time travel). $snapshot is a snapshot_id from lake_snapshots.sql, e.g. the snapshot of
--- the run before a coder change:
---   newsevents query -f sql/queries/events_as_of.sql --param snapshot=42
+-- Question: Which factual events did the store hold as of an earlier snapshot (time travel)?
+-- Params: snapshot (a snapshot_id from lake_snapshots, e.g. the one before a coder change)
+-- Backend: ducklake
+--   newsevents query events_as_of --param snapshot=42
 -- As of a time instead: replace (version => $snapshot) with
 -- (timestamp => timestamptz '2026-11-30 12:00:00+00').
 select e.event_id, a.published_at, e.event_date, e.source_actor, e.cameo_code,

@@ -1,6 +1,7 @@
--- Where did things happen? Factual events per place, at the precision the text gave
--- (city, county, state or province, region, or only the country), with coordinates for
--- a map and the share that is material conflict. Every place; no limit.
+-- Question: Where did things happen, and how much of it was material conflict?
+-- Params: none
+-- Factual events per place, at the precision the text gave (city, county, state or
+-- province, region, or only the country), with coordinates for a map. Every place; no limit.
 select
     location,
     location_country,

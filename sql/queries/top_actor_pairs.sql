@@ -1,4 +1,5 @@
--- Which pairs of different countries interact most, and is it cooperation or conflict?
+-- Question: Which pairs of different countries interact most, and is it cooperation or conflict?
+-- Params: none
 -- International pairs only (a country's actors acting on each other, e.g. a government
 -- and its opposition, are in actor_pairs with domestic = true). The top 20: limited.
 select source_country, target_country, events, cooperation_events, conflict_events, mean_goldstein
