@@ -90,6 +90,15 @@ def demo_run(
 COUNTED = ("articles", "entities", "places", "events", "feeds")
 
 
+def db_rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """The rows of a query on a DuckDB file, opened read-only."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
 def row_counts(db: Path) -> dict[str, int]:
     """Rows per table that a pass fills, read from a DuckDB file."""
 

@@ -14,24 +14,16 @@ import pytest
 from pipeline.demo import CorpusServer, stored_pages
 from pipeline.run import run_pass
 from pipeline.store import open_store, pending_spools
-from tests.conftest import make_settings, row_counts
+from tests.conftest import db_rows, make_settings, row_counts
 
 PAGES = stored_pages()  # article pages a pass over the demo corpus stores
-
-
-def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def test_demo_pass_loads_articles_entities_and_events(demo_run: Any) -> None:
     settings, result, counts = demo_run
     assert result.loaded
     assert result.status == "partial"  # the corpus carries a 404 and a consent wall on purpose
-    usable = _rows(
+    usable = db_rows(
         settings.db_path, "select count(*) from articles where status = 'ok' and body <> ''"
     )[0][0]
     assert usable >= 33
@@ -42,7 +34,7 @@ def test_demo_pass_loads_articles_entities_and_events(demo_run: Any) -> None:
 
 def test_each_feed_format_contributes(demo_run: Any) -> None:
     settings, _, _ = demo_run
-    rows = dict(_rows(settings.db_path, "select feed, count(*) from articles group by feed"))
+    rows = dict(db_rows(settings.db_path, "select feed, count(*) from articles group by feed"))
     assert set(rows) == {"meridian-world", "ledger-asia", "wire-diplomacy"}
     assert all(n >= 10 for n in rows.values())
 
@@ -50,22 +42,22 @@ def test_each_feed_format_contributes(demo_run: Any) -> None:
 def test_relative_atom_links_are_resolved_against_the_feed(demo_run: Any) -> None:
     settings, _, _ = demo_run
     sql = "select url from articles where feed = 'ledger-asia'"
-    urls = [r[0] for r in _rows(settings.db_path, sql)]
+    urls = [r[0] for r in db_rows(settings.db_path, sql)]
     assert urls and all(u.startswith("http://127.0.0.1:") and "/ledger/" in u for u in urls)
 
 
 def test_failures_are_recorded_and_the_rest_loads(demo_run: Any) -> None:
     settings, result, _ = demo_run
     db = settings.db_path
-    missing = _rows(
+    missing = db_rows(
         db,
         "select status, error_class, error from fetch_log "
         "where kind = 'article' and url like '%removed-story%'",
     )
     assert missing == [(404, "HTTPStatus", "HTTP 404 Not Found")]
-    wall = _rows(db, "select status, status_detail, body from articles where status <> 'ok'")
+    wall = db_rows(db, "select status, status_detail, body from articles where status <> 'ok'")
     assert len(wall) == 1 and wall[0][0] == "too_short" and "words" in wall[0][1]
-    run = _rows(
+    run = db_rows(
         db,
         "select entries_dropped, articles_failed, articles_short, errors from runs "
         "where run_id = ?",
@@ -78,7 +70,7 @@ def test_failures_are_recorded_and_the_rest_loads(demo_run: Any) -> None:
 
 def test_feed_time_of_day_wins_and_fills_missing_page_dates(demo_run: Any) -> None:
     settings, _, _ = demo_run
-    rows = _rows(
+    rows = db_rows(
         settings.db_path,
         "select date_source, count(*), count(*) filter (where extract('hour' from published_at) "
         "+ extract('minute' from published_at) > 0) from articles where status = 'ok' group by 1",
@@ -93,7 +85,7 @@ def test_feed_time_of_day_wins_and_fills_missing_page_dates(demo_run: Any) -> No
 def test_seed_article_is_loaded_verbatim(demo_run: Any) -> None:
     settings, _, _ = demo_run
     seed = (Path(__file__).parent / "data" / "seed_article.txt").read_text(encoding="utf-8")
-    body = _rows(
+    body = db_rows(
         settings.db_path, "select body from articles where title like 'US and China agree%'"
     )[0][0]
     first, last = seed.splitlines()[0], seed.strip().splitlines()[-1]
@@ -113,13 +105,13 @@ def test_same_pass_twice_gives_the_same_counts(
     again = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
     assert again.loaded and again.stats.articles_fetched == 0
     # The feeds did not change: conditional GETs answer 304 and nothing else is fetched.
-    statuses = _rows(
+    statuses = db_rows(
         settings.db_path,
         "select status, count(*) from fetch_log where run_id = ? and kind = 'feed' group by 1",
         [again.run_id],
     )
     assert statuses == [(304, 3)]
-    rates = _rows(settings.db_path, "select not_modified_rate from feed_health")
+    rates = db_rows(settings.db_path, "select not_modified_rate from feed_health")
     assert rates == [(0.5,), (0.5,), (0.5,)]  # one 200, then one 304, per feed
     assert row_counts(settings.db_path) == counts
     # Forcing a refetch re-extracts and re-tags everything: upserts, still no duplicates.
@@ -128,7 +120,7 @@ def test_same_pass_twice_gives_the_same_counts(
     )
     assert forced.loaded and forced.stats.articles_fetched >= PAGES
     assert row_counts(settings.db_path) == counts
-    runs = _rows(settings.db_path, "select count(*) from runs")[0][0]
+    runs = db_rows(settings.db_path, "select count(*) from runs")[0][0]
     assert runs == 3
 
 
@@ -199,7 +191,7 @@ def test_a_busy_writer_loses_nothing_and_never_causes_a_refetch(
 
 def test_demo_events_are_fully_filled(demo_run: Any) -> None:
     settings, _, _ = demo_run
-    gaps = _rows(
+    gaps = db_rows(
         settings.db_path,
         "select count(*) filter (where event_date is null), "
         "count(*) filter (where root_name = '' or cameo_code = '' or coder_version = ''), "
@@ -218,7 +210,7 @@ def test_demo_events_are_fully_filled(demo_run: Any) -> None:
 def test_demo_places_are_resolved_and_events_located(demo_run: Any) -> None:
     settings, _, counts = demo_run
     assert counts["places"] > 100
-    resolved, unresolved_without_reason, bad_offsets, total = _rows(
+    resolved, unresolved_without_reason, bad_offsets, total = db_rows(
         settings.db_path,
         "select count(*) filter (where p.geonames_id is not null or p.name is not null), "
         "count(*) filter (where p.name is null and p.reason is null), "
@@ -228,7 +220,7 @@ def test_demo_places_are_resolved_and_events_located(demo_run: Any) -> None:
     )[0]
     assert unresolved_without_reason == 0 and bad_offsets == 0
     assert resolved > 0.8 * total
-    located, precise, linked, events = _rows(
+    located, precise, linked, events = db_rows(
         settings.db_path,
         "select count(*) filter (where e.latitude is not null), "
         "count(*) filter (where e.location_precision in ('city', 'admin1', 'admin2')), "
@@ -241,7 +233,7 @@ def test_demo_places_are_resolved_and_events_located(demo_run: Any) -> None:
 
 def test_daily_summary_is_there_for_cli_users_and_matches_the_events(demo_run: Any) -> None:
     settings, _, _ = demo_run
-    (summed, factual, articles, usable) = _rows(
+    (summed, factual, articles, usable) = db_rows(
         settings.db_path,
         "select (select sum(events) from daily_summary), "
         "(select count(*) from factual_events where coalesce(event_date, "

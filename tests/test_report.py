@@ -20,17 +20,9 @@ from pipeline.config import load_settings
 from pipeline.daily import collect_report, report_day, reports_dir, write_report
 from pipeline.report import WINDOW_REPORTS, ReportData, render_report, script_json
 from pipeline.store import FileStore, Store, open_store
-from tests.conftest import make_settings
+from tests.conftest import db_rows, make_settings
 
 END = date(2025, 11, 8)  # the demo corpus's last publication day
-
-
-def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _json_scripts(page: str) -> list[str]:
@@ -86,7 +78,7 @@ def test_the_window_counts_agree_with_the_events(demo_run: Any, demo_store: Stor
     """Counted in Python from the raw rows: each event on its article's publication day."""
     settings, _, _ = demo_run
     data = collect_report(demo_store, END, 7)
-    raw = _rows(
+    raw = db_rows(
         settings.db_path,
         "select cast(coalesce(a.published_at, a.first_seen_at) as date), e.quad_class, "
         "e.latitude from factual_events e join articles a using (article_id)",
@@ -139,14 +131,14 @@ def test_stories_fall_back_to_articles_and_use_the_story_tables_once_filled(
     before = collect_report(store, END, 7)
     assert all(s["articles"] == 1 and s["articles_all_time"] is None
                for s in before.records("report_stories"))  # fmt: skip
-    (first, first_feed), (second, second_feed) = _rows(
+    (first, first_feed), (second, second_feed) = db_rows(
         db,
         "select arg_min(article_id, published_at), feed from articles where status = 'ok' "
         "and feed in ('meridian-world', 'ledger-asia') "
         "and published_at >= '2025-11-02' and article_id in (select article_id from "
         "factual_events) group by feed order by feed",
     )
-    (event_a,), (event_b,) = _rows(
+    (event_a,), (event_b,) = db_rows(
         db,
         "select min(event_id) from factual_events where article_id in (?, ?) group by article_id",
         [first, second],
