@@ -51,6 +51,7 @@ bench: setup
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_stories.py
 
 clean:
 	rm -rf $(VENV) data/news.duckdb data/news.duckdb.wal data/news.pipeline data/spool data/archive data/hosts \
