@@ -256,16 +256,16 @@ def format_search(result: SearchResult, fmt: str) -> str:
         return json.dumps(
             [{"rank": i, "score": round(h.score, 4), "article_id": h.article_id,
               "title": h.title, "published_at": _json_value(h.published_at), "feed": h.feed,
-              "url": h.url, "snippet": h.snippet, "n_events": h.n_events,
+              "url": h.url, "snippet": h.snippet, "n_events": h.n_events, "copies": h.copies,
               "events": [{k: _json_value(v) for k, v in e.items()} for e in h.events]}
              for i, h in enumerate(hits, 1)],
             ensure_ascii=False, indent=2,
         )  # fmt: skip
     if fmt == "csv":
         columns = ["rank", "score", "published_at", "feed", "title", "url", "snippet",
-                   "n_events", "top_events"]  # fmt: skip
+                   "n_events", "top_events", "copies"]  # fmt: skip
         rows = [[i, round(h.score, 4), h.published_at, h.feed, h.title, h.url, h.snippet,
-                 h.n_events, " | ".join(_event_line(e) for e in h.events)]
+                 h.n_events, " | ".join(_event_line(e) for e in h.events), h.copies]
                 for i, h in enumerate(hits, 1)]  # fmt: skip
         return format_rows(columns, rows, "csv")
     out = []
@@ -273,6 +273,8 @@ def format_search(result: SearchResult, fmt: str) -> str:
         when = h.published_at.strftime("%Y-%m-%d") if h.published_at else "undated"
         out.append(f"{i}. {h.title}")
         out.append(f"   score {h.score:.3f} | {when} | {h.feed} | {h.url}")
+        if h.copies:
+            out.append(f"   (and {h.copies} other article(s) of the same story)")
         if h.snippet:
             out.append(f"   {h.snippet if len(h.snippet) <= 300 else h.snippet[:299] + '…'}")
         for e in h.events:
@@ -293,7 +295,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.query)
     result = open_store(settings).search(
         text, since=_day(args.since, "--since"), feed=args.feed, limit=args.limit,
-        events_per_hit=args.events,
+        events_per_hit=args.events, every=args.every,
     )  # fmt: skip
     if result.stale:
         print("newsevents: note: the search index is older than the store's articles; the "
@@ -628,6 +630,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feed", help="only articles of this feed (its name in the registry)")
     p.add_argument("--limit", type=int, default=10, help="hits at most (default 10)")
     p.add_argument("--events", type=int, default=3, help="events shown per hit (default 3)")
+    p.add_argument("--every", action="store_true",
+                   help="every matching article (default: one hit a story)")  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     add(

@@ -39,7 +39,9 @@ def _articles_batch(run_id: str, bodies: dict[str, str], **changes: Any) -> Any:
 
 
 def _ids(st: Store, query: str, **kw: Any) -> list[str]:
-    return [h.article_id for h in st.search(query, **kw).hits]
+    """The hits' article ids, every matching article (these tests' articles are near-copies
+    of one text, which search otherwise shows as one story)."""
+    return [h.article_id for h in st.search(query, every=True, **kw).hits]
 
 
 def test_the_index_follows_every_load_on_every_backend(any_store: Store) -> None:
@@ -248,7 +250,7 @@ def test_search_the_demo_store_in_every_format(demo_run: Any, capsys: Any) -> No
 
     code, out, _ = _run(capsys, "search", "--db", db, "rare earth", "--format", "csv")
     lines = out.splitlines()
-    assert lines[0] == "rank,score,published_at,feed,title,url,snippet,n_events,top_events"
+    assert lines[0] == "rank,score,published_at,feed,title,url,snippet,n_events,top_events,copies"
     assert len(lines) == len(hits) + 1 and top["url"] in lines[1]
 
 
@@ -263,6 +265,24 @@ def test_every_hit_is_a_usable_article_and_the_events_are_its_own(demo_run: Any)
         factual = st.query("select count(*) from factual_events where article_id = ?",
                            [hit.events_of])[1][0][0]  # fmt: skip
         assert hit.n_events == factual == len(hit.events)
+
+
+def test_a_story_reprinted_by_other_outlets_is_one_hit(demo_run: Any, capsys: Any) -> None:
+    """The demo's Lithuania story is carried by four articles on three outlets (one
+    story): a search shows it once, the best of them, and counts the other three."""
+    st = FileStore(demo_run[0].db_path, lock_timeout_s=0.5)
+    hits = st.search("Belarusian diplomats balloons Vilnius", limit=20).hits
+    stories = [st.query("select coalesce(story_id, article_id) from articles "
+                        "where article_id = ?", [h.article_id])[1][0][0] for h in hits]  # fmt: skip
+    assert len(stories) == len(set(stories))  # never two hits of one story
+    top = hits[0]
+    assert "Belarusian diplomats" in top.title and top.copies == 3
+    db = str(demo_run[0].db_path)
+    code, out, _ = _run(capsys, "search", "--db", db, "balloons Vilnius")
+    assert code == 0 and "(and 3 other article(s) of the same story)" in out.split("\n2. ")[0]
+    every = st.search("Belarusian diplomats balloons Vilnius", limit=20, every=True).hits
+    assert {h.article_id for h in hits} < {h.article_id for h in every}
+    assert sum(h.title == top.title for h in every) >= 1 and all(h.copies == 0 for h in every)
 
 
 def test_analysts_call_match_bm25_in_plain_sql_on_the_published_file(

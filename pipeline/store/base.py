@@ -359,14 +359,14 @@ class Store(ABC):
 
     def search(
         self, query: str, *, since: Any = None, feed: str | None = None, limit: int = 10,
-        events_per_hit: int = 3,
+        events_per_hit: int = 3, every: bool = False,
     ) -> SearchResult:  # fmt: skip
         """Full-text search over usable articles (BM25 over title and body), best first,
-        each hit with its top factual events. The same statements on every backend: the
-        hits from the index, the events from the store."""
+        one hit a story unless `every`, each hit with its top factual events. The same
+        statements on every backend: the hits from the index, the events from the store."""
         with self._search_reader() as con:
             terms, hits, info = search.find_hits(con, query, since=since, feed=feed,
-                                                 limit=limit)  # fmt: skip
+                                                 limit=limit, every=every)  # fmt: skip
         with self.reader() as con:
             search.add_events(con, hits, terms, events_per_hit)
             stale = search.fingerprint(con)[0] != info["fingerprint"]

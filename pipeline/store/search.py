@@ -50,6 +50,7 @@ class Hit:
     events_of: str
     events: list[dict[str, Any]] = field(default_factory=list)  # the top few
     n_events: int = 0  # all factual events of the article
+    copies: int = 0  # other articles of its story (reprints) that match too
 
 
 @dataclass
@@ -159,10 +160,11 @@ def can_update(con: Connection) -> bool:
         return False
     columns = con.execute(
         "select count(*) from duckdb_columns() where database_name = current_database() "
-        "and schema_name = ? and table_name = 'article_text' and column_name = 'content_hash'",
+        "and schema_name = ? and table_name = 'article_text' "
+        "and column_name in ('content_hash', 'story')",
         [SCHEMA],
     ).fetchall()[0][0]  # fmt: skip
-    return bool(columns)
+    return columns == 2
 
 
 def update(con: Connection, *, into: str | None = None) -> dict[str, Any]:
@@ -202,10 +204,12 @@ def is_current(store: Connection, index: Connection) -> bool:
 
 
 def find_hits(
-    con: Connection, query: str, *, since: Any = None, feed: str | None = None, limit: int = 10
-) -> tuple[list[str], list[Hit], dict[str, Any]]:
+    con: Connection, query: str, *, since: Any = None, feed: str | None = None, limit: int = 10,
+    every: bool = False,
+) -> tuple[list[str], list[Hit], dict[str, Any]]:  # fmt: skip
     """The query's terms, the best hits and the index's info, from the index that is
-    con's default catalog."""
+    con's default catalog: one hit a story (its best article), or every matching article
+    with `every`."""
     info = index_info(con)
     if info is None:
         raise SearchIndexMissing(
@@ -218,11 +222,18 @@ def find_hits(
         return [], [], info
     rows = con.execute(
         sql_file("search", "hits.sql"),
-        {"query": query, "terms": terms, "since": since, "feed": feed, "limit": limit},
+        {
+            "query": query,
+            "terms": terms,
+            "since": since,
+            "feed": feed,
+            "limit": limit,
+            "every": every,
+        },
     ).fetchall()
     hits = [
         Hit(article_id=r[0], score=float(r[1]), title=r[2], published_at=r[3], feed=r[4],
-            url=r[5], events_of=r[6], snippet=r[7])
+            url=r[5], events_of=r[6], snippet=r[7], copies=int(r[8]))
         for r in rows
     ]  # fmt: skip
     return list(terms), hits, info

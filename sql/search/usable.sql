@@ -1,7 +1,8 @@
 -- The usable articles (status ok) as the search index holds them, without their bodies:
 -- the columns that decide whether an indexed article is still current. Copies of another
 -- article's body (duplicate_of) are kept: each is its own outlet's article, and its
--- events are those of the article it copies (events_of). Read from the store.
+-- events are those of the article it copies (events_of); a search shows the best of a
+-- story's articles and counts the others (hits.sql). Read from the store.
 create or replace temp table _search_usable as
 select
     article_id,
@@ -10,6 +11,7 @@ select
     url,
     feed,
     published_at,                                     -- UTC
-    coalesce(duplicate_of, article_id) as events_of   -- the article whose events it carries
+    coalesce(duplicate_of, article_id) as events_of,  -- the article whose events it carries
+    coalesce(story_id, article_id) as story           -- its story: a search shows one hit a story
 from articles
 where status = 'ok';
