@@ -22,9 +22,10 @@ from tests.test_store import _batch
 PAGES = stored_pages()  # article pages a pass over the demo corpus stores
 
 TABLES = ("feeds", "articles", "entities", "places", "events", "raw_pages", "fetch_log",
-          "daily_summary")  # fmt: skip
+          "daily_summary", "stories", "story_bands", "event_rollup")  # fmt: skip
 VOLATILE = {"run_id", "fetched_at", "first_seen_at", "enriched_at", "last_fetched_at",
-            "last_success_at", "refreshed_at", "duration_ms"}  # fmt: skip
+            "last_success_at", "refreshed_at", "duration_ms", "last_seen_at",
+            "updated_at"}  # fmt: skip
 
 
 def _whole_rows(st: Store) -> dict[str, list[tuple[Any, ...]]]:
