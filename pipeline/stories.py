@@ -62,7 +62,10 @@ def words(text: str) -> list[str]:
 
 def shingles(text: str) -> frozenset[str]:
     """The set of `SHINGLE`-word shingles of a text (one shingle for a shorter text)."""
-    ws = words(text)
+    return _shingles_of(words(text))
+
+
+def _shingles_of(ws: list[str]) -> frozenset[str]:
     if len(ws) <= SHINGLE:
         return frozenset([" ".join(ws)]) if ws else frozenset()
     return frozenset(" ".join(ws[i : i + SHINGLE]) for i in range(len(ws) - SHINGLE + 1))
@@ -92,10 +95,11 @@ def _band_hashes(signature: np.ndarray, kind: int) -> list[int]:
 def bands(text: str) -> list[int]:
     """The LSH band hashes of a body: `BANDS` for the whole text, `BANDS` for its lead.
     Empty for a body too short to compare."""
-    body = shingles(text)
+    ws = words(text)  # once: the body's shingles and its lead's come from the same words
+    body = _shingles_of(ws)
     if len(body) < 2:
         return []
-    lead = shingles(" ".join(words(text)[:LEAD_WORDS]))
+    lead = _shingles_of(ws[:LEAD_WORDS])
     return _band_hashes(_signature(body), 0) + _band_hashes(_signature(lead), 1)
 
 

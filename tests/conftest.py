@@ -99,12 +99,11 @@ def db_rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[A
         con.close()
 
 
-def row_counts(db: Path) -> dict[str, int]:
-    """Rows per table that a pass fills, read from a DuckDB file."""
-
+def row_counts(db: Path, tables: Iterable[str] = COUNTED) -> dict[str, int]:
+    """Rows per table (by default those a pass fills), read from a DuckDB file."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in COUNTED}
+        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in tables}
     finally:
         con.close()
 

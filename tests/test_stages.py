@@ -12,7 +12,7 @@ from pipeline import cli
 from pipeline.demo import CorpusServer, stored_pages
 from pipeline.run import enrich_waiting_to_spool, ingest_feeds_to_spool, load_spools, run_pass
 from pipeline.store import open_store
-from tests.conftest import make_settings
+from tests.conftest import make_settings, row_counts
 
 PAGES = stored_pages()  # article pages a pass over the demo corpus stores
 
@@ -40,11 +40,7 @@ def _whole_rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def _counts(db: Path) -> dict[str, int]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {t: con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in TABLES}
-    finally:
-        con.close()
+    return row_counts(db, TABLES)
 
 
 def test_split_stages_match_a_single_pass(

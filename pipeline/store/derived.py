@@ -48,10 +48,17 @@ def temp_ids(con: Connection, name: str, ids: Sequence[str]) -> None:
     temp_table(con, name, {"article_id": ("varchar", ids)})
 
 
+def _key_tables(con: Connection) -> None:
+    """The keys this transaction touched: _story_keys (stories to recompute) and
+    _rollup_keys (rollup rows to recompute), empty until something adds to them."""
+    con.execute("create temp table if not exists _story_keys (story_id varchar primary key)")
+    con.execute("create temp table if not exists _rollup_keys (rollup_id varchar primary key)")
+
+
 def touch_events(con: Connection, where: str) -> None:
     """Remember the rollup keys of the factual events that `where` selects (a condition on
     `article_id`), before a load deletes or after it inserts them."""
-    con.execute("create temp table if not exists _rollup_keys (rollup_id varchar primary key)")
+    _key_tables(con)
     con.execute(
         "insert or ignore into _rollup_keys select distinct rollup_id from rollup_mentions "
         f"where {where}"
@@ -125,7 +132,7 @@ def assign_stories(con: Connection) -> int:
         "story_similarity = m.similarity from _story_map m "
         "where articles.article_id = m.article_id"
     )
-    con.execute("create temp table if not exists _story_keys (story_id varchar primary key)")
+    _key_tables(con)
     con.execute("insert or ignore into _story_keys select distinct story_id from _story_map")
     touch_events(con, "article_id in (select article_id from _new_stories)")
     return len(chosen)
@@ -133,8 +140,7 @@ def assign_stories(con: Connection) -> int:
 
 def refresh(con: Connection) -> None:
     """Recompute the stories and rollup rows that this transaction touched."""
-    con.execute("create temp table if not exists _story_keys (story_id varchar primary key)")
-    con.execute("create temp table if not exists _rollup_keys (rollup_id varchar primary key)")
+    _key_tables(con)
     con.execute(sql_file("derived", "stories.sql"))
     con.execute(sql_file("derived", "event_rollup.sql"))
     con.execute("drop table _story_keys")
@@ -144,7 +150,7 @@ def refresh(con: Connection) -> None:
 def rebuild(con: Connection) -> None:
     """Recompute every story row and every rollup row (the same SQL as a load's)."""
     assign_stories(con)
-    con.execute("create temp table if not exists _story_keys (story_id varchar primary key)")
+    _key_tables(con)
     con.execute(
         "insert or ignore into _story_keys select distinct story_id from articles "
         "where story_id is not null union select story_id from stories"
