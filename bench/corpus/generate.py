@@ -133,6 +133,41 @@ def load_fillers() -> dict[str, Any]:
 
 
 @cache
+def load_variants() -> tuple[dict[str, dict[str, str]], list[tuple[re.Pattern[str], list[str], float]]]:
+    """texts/variants.json: the house styles, and the phrase rules compiled."""
+    data = json.loads((TEXTS / "variants.json").read_text(encoding="utf-8"))
+    rules = [
+        (re.compile(r["pattern"]), r["alternatives"], float(r["p"]))
+        for r in data["phrases"]
+        if r["p"] > 0
+    ]
+    return data["house_style"], rules
+
+
+@cache
+def style_pattern(style: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One regular expression for all of a house style's words, and their replacements."""
+    table = dict(load_variants()[0]["uk" if style == "uk" else "uk_to_us"])
+    words = sorted(table, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.I), table
+
+
+def restyle(text: str, style: str, rng: Random) -> str:
+    """`text` in a house style's spelling, with the phrase rules applied at random."""
+    pattern, table = style_pattern(style)
+
+    def spell(m: re.Match[str]) -> str:
+        word = m.group(1)
+        new = table.get(word.lower(), word)
+        return new[0].upper() + new[1:] if word[0].isupper() else new
+
+    text = pattern.sub(spell, text)
+    for rule, alternatives, p in load_variants()[1]:
+        text = rule.sub(lambda m: rng.choice(alternatives) if rng.random() < p else m.group(0), text)
+    return text
+
+
+@cache
 def load_comments() -> tuple[str, ...]:
     text = (TEXTS / "comments.txt").read_text(encoding="utf-8")
     return tuple(
@@ -251,6 +286,7 @@ def bind_fillers(rng: Random, genre: str, date: datetime) -> dict[str, Any]:
     agency = rng.choice(f["agencies"])
     b["AGENCY"] = agency["name"]
     b["_agency_style"] = agency["style"]
+    b["_style"] = "uk" if rng.random() < 0.45 else "us"
     return b
 
 
@@ -325,7 +361,7 @@ def weighted(rng: Random, weights: dict[str, float]) -> str:
 
 def vary(paragraph: str, rng: Random) -> str:
     """Sometimes drop one sentence (never the first) from a paragraph of three or more."""
-    if rng.random() >= 0.15:
+    if rng.random() >= 0.2:
         return paragraph
     sentences = SENTENCE_END.split(paragraph)
     if len(sentences) < 3:
@@ -349,13 +385,17 @@ def build_body(rng: Random, source: Source, genre_sources: list[Source], b: dict
     other = [
         p for s in genre_sources if s.topic != source.topic for p in s.paragraphs[1:]
     ]  # fmt: skip
+    # Paragraphs without a placeholder read the same in every article: extensions mostly
+    # take the ones that vary.
+    same_topic = [p for p in same_topic if "{" in p or "[" in p or rng.random() < 0.3]
+    other = [p for p in other if "{" in p or "[" in p or rng.random() < 0.3]
     rng.shuffle(same_topic)
     rng.shuffle(other)
     body: list[str] = []
     words = 0
     lead = True
     for raw in [*own, *same_topic, *other]:
-        text = fill(raw, b, rng)
+        text = restyle(fill(raw, b, rng), b["_style"], rng)
         if lead:
             text = dateline(source, b) + text
             lead = False
