@@ -45,7 +45,13 @@ FIRST_DAY = datetime(1995, 1, 1, tzinfo=UTC)
 LAST_DAY = datetime(2026, 6, 30, tzinfo=UTC)
 
 # The share of articles per genre (the pools' word shares are about the same).
-GENRE_WEIGHTS = {"wire": 40, "local": 20, "business": 15, "sports": 10, "feature": 15}
+GENRE_WEIGHTS: dict[str, float] = {
+    "wire": 40,
+    "local": 20,
+    "business": 15,
+    "sports": 10,
+    "feature": 15,
+}
 
 # The layouts a genre's articles appear in, with their weights.
 LAYOUT_WEIGHTS: dict[str, dict[str, float]] = {
@@ -132,38 +138,58 @@ def load_fillers() -> dict[str, Any]:
     return fillers
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One rewrite of texts/variants.json; `key` is a literal every match contains, checked
+    first because a substring test costs far less than a regular expression."""
+
+    key: str
+    pattern: re.Pattern[str]
+    alternatives: tuple[str, ...]
+    p: float
+
+
+def literal_key(pattern: str) -> str:
+    """The literal text a pattern starts with (after any \\b): what every match contains."""
+    text = pattern.removeprefix("\\b")
+    return re.split(r"[\\()\[?*+.|{]", text, maxsplit=1)[0]
+
+
 @cache
-def load_variants() -> tuple[dict[str, dict[str, str]], list[tuple[re.Pattern[str], list[str], float]]]:
-    """texts/variants.json: the house styles, and the phrase rules compiled."""
+def load_variants() -> dict[str, list[Rule]]:
+    """The rules of each house style ("uk", "us"): its spellings, then the phrase rules."""
     data = json.loads((TEXTS / "variants.json").read_text(encoding="utf-8"))
-    rules = [
-        (re.compile(r["pattern"]), r["alternatives"], float(r["p"]))
+    phrases = [
+        Rule(literal_key(r["pattern"]), re.compile(r["pattern"]), tuple(r["alternatives"]), r["p"])
         for r in data["phrases"]
-        if r["p"] > 0
     ]
-    return data["house_style"], rules
-
-
-@cache
-def style_pattern(style: str) -> tuple[re.Pattern[str], dict[str, str]]:
-    """One regular expression for all of a house style's words, and their replacements."""
-    table = dict(load_variants()[0]["uk" if style == "uk" else "uk_to_us"])
-    words = sorted(table, key=len, reverse=True)
-    return re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\b", re.I), table
+    styles: dict[str, list[Rule]] = {}
+    for style, table in (
+        ("uk", data["house_style"]["uk"]),
+        ("us", data["house_style"]["uk_to_us"]),
+    ):
+        spellings = [
+            Rule(old, re.compile(rf"\b{re.escape(old)}\b"), (new,), 1.0)
+            for old, new in table.items()
+            if old != new
+        ]
+        styles[style] = spellings + phrases
+    return styles
 
 
 def restyle(text: str, style: str, rng: Random) -> str:
-    """`text` in a house style's spelling, with the phrase rules applied at random."""
-    pattern, table = style_pattern(style)
+    """`text` in a house style's spelling ("uk" or "us"), with the phrase rules of
+    texts/variants.json applied at random."""
+    for rule in load_variants()[style]:
+        if rule.key not in text:
+            continue
 
-    def spell(m: re.Match[str]) -> str:
-        word = m.group(1)
-        new = table.get(word.lower(), word)
-        return new[0].upper() + new[1:] if word[0].isupper() else new
+        def pick(m: re.Match[str], rule: Rule = rule) -> str:
+            if rule.p < 1.0 and rng.random() >= rule.p:
+                return m.group(0)
+            return rng.choice(rule.alternatives)
 
-    text = pattern.sub(spell, text)
-    for rule, alternatives, p in load_variants()[1]:
-        text = rule.sub(lambda m: rng.choice(alternatives) if rng.random() < p else m.group(0), text)
+        text = rule.pattern.sub(pick, text)
     return text
 
 
@@ -311,12 +337,17 @@ def fill(text: str, b: dict[str, Any], rng: Random) -> str:
 def dateline(source: Source, b: dict[str, Any]) -> str:
     if source.dateline == "none":
         return ""
-    place = {"capital": b["CAPITAL"], "city": b["CITY"], "town": b["TOWN"]}[source.dateline]
+    place, country = {
+        "capital": (b["CAPITAL"], b["COUNTRY"]),
+        "capital2": (b["CAPITAL2"], b["COUNTRY2"]),
+        "city": (b["CITY"], b["COUNTRY"]),
+        "town": (b["TOWN"], b["STATE"]),
+    }[source.dateline]
     if source.genre != "wire":
         return f"{place.upper()} — "
     style = b["_agency_style"]
     if style == "ap":
-        return f"{place.upper()}, {b['COUNTRY']} ({b['AGENCY']}) — "
+        return f"{place.upper()}, {country} ({b['AGENCY']}) — "
     if style == "reuters":
         return f"{place.upper()} ({b['AGENCY']}) - "
     return f"{place} ({b['AGENCY']}) - "
@@ -370,7 +401,9 @@ def vary(paragraph: str, rng: Random) -> str:
     return " ".join(sentences)
 
 
-def build_body(rng: Random, source: Source, genre_sources: list[Source], b: dict[str, Any]):
+def build_body(
+    rng: Random, source: Source, genre_sources: list[Source], b: dict[str, Any]
+) -> list[str]:
     """The paragraphs of one article: its source's, cut or extended with same-topic, then
     same-genre paragraphs (never another article's lead), up to a log-uniform length."""
     target = math.exp(rng.uniform(math.log(MIN_WORDS), math.log(MAX_WORDS)))
@@ -451,8 +484,11 @@ def iter_articles(n: int, seed: int = 0) -> Iterator[Article]:
         if genre == "wire" and layout in ("wire", "amp", "table"):
             author = f"{make_person(rng, 'anglo', set()).attr(None)}, {b['AGENCY']}"
         else:
-            author = make_person(rng, rng.choice(["anglo", "anglo", "hispanic", "south_asian",
-                                                  "west_african", "german"]), set()).attr(None)
+            author = make_person(
+                rng,
+                rng.choice(["anglo", "anglo", "hispanic", "south_asian", "west_african", "german"]),
+                set(),
+            ).attr(None)
         related = tuple(
             fill(rng.choice(rng.choice(sources).titles), b, rng) for _ in range(rng.randint(4, 9))
         )
@@ -529,7 +565,9 @@ def vendor_script(name: str, kb: int) -> str:
     rng = Random(f"script-{name}-{kb}")
     words = ["push", "call", "apply", "slot", "consent", "track", "render", "bid", "queue",
              "viewport", "lazy", "observe", "metric", "beacon", "ready", "hydrate"]  # fmt: skip
-    chunks = [f'!function(){{"use strict";var __{name}={{v:"{rng.randint(1, 9)}.{rng.randint(0, 40)}"}};']
+    chunks = [
+        f'!function(){{"use strict";var __{name}={{v:"{rng.randint(1, 9)}.{rng.randint(0, 40)}"}};'
+    ]
     size = 0
     while size < kb * 1024:
         a, c = rng.choice(words), rng.choice(words)
@@ -588,12 +626,14 @@ def body_local(a: Article, rng: Random) -> str:
         out.append(f"<p>{esc(p)}</p>")
         if k % 4 == 3:
             out.append(
-                f'<div class="ad-slot ad-slot--inline" id="ad-inline-{k}" data-ad-unit="/{rng.randint(1000, 9999)}/news/inline">'
+                f'<div class="ad-slot ad-slot--inline" id="ad-inline-{k}" '
+                f'data-ad-unit="/{rng.randint(1000, 9999)}/news/inline">'
                 '<span class="ad-label">Advertisement</span><div class="ad-frame"></div></div>'
             )
         if k == 5 and a.related:
             out.append(
-                f'<aside class="read-more"><strong>READ MORE:</strong> <a href="/news/{slugify(a.related[0])}.html">'
+                '<aside class="read-more"><strong>READ MORE:</strong> '
+                f'<a href="/news/{slugify(a.related[0])}.html">'
                 f"{esc(a.related[0])}</a></aside>"
             )
     return "\n".join(out)
@@ -613,14 +653,18 @@ def body_magazine(a: Article, rng: Random) -> str:
         out.append(f"<p>{esc(p)}</p>")
         if k % 7 == 3:
             quote = max(SENTENCE_END.split(p), key=len)
-            out.append(f'<aside class="pullquote" aria-hidden="true"><blockquote>{esc(quote)}</blockquote></aside>')
+            out.append(
+                '<aside class="pullquote" aria-hidden="true">'
+                f"<blockquote>{esc(quote)}</blockquote></aside>"
+            )
         if k % 9 == 5:
             n = rng.randint(1, 9999)
             place = rng.choice([a.b["CITY"], a.b["CAPITAL"], a.b["TOWN"]])
+            photographer = make_person(rng, "anglo", set()).attr(None)
             out.append(
                 f'<figure class="inline-figure"><img src="/images/{n}.jpg" alt="" loading="lazy" '
                 f'width="1200" height="800"><figcaption>A street in {esc(place)}. '
-                f'<span class="credit">Photograph: {esc(make_person(rng, "anglo", set()).attr(None))} for {esc(a.outlet)}</span>'
+                f'<span class="credit">Photograph: {esc(photographer)} for {esc(a.outlet)}</span>'
                 "</figcaption></figure>"
             )
     return "\n".join(out)
@@ -646,14 +690,16 @@ def body_live(a: Article, rng: Random) -> str:
         chunk = paragraphs[k : k + size]
         k += size
         entry += 1
-        pinned = ' live-entry--pinned' if entry == 1 else ""
+        pinned = " live-entry--pinned" if entry == 1 else ""
         author = make_person(rng, "anglo", set()).attr(None)
         out.append(
             f'<article class="live-entry{pinned}" id="entry-{entry}">'
-            f'<header class="live-entry__meta"><time datetime="{when.isoformat()}">{when:%H:%M}</time>'
+            '<header class="live-entry__meta">'
+            f'<time datetime="{when.isoformat()}">{when:%H:%M}</time>'
             f'<span class="live-entry__author">{esc(author)}</span></header>'
             f'<div class="live-entry__body">{paragraphs_html(chunk)}</div>'
-            f'<footer class="live-entry__share"><button>Share</button><a href="#entry-{entry}">Link to this post</a></footer>'
+            '<footer class="live-entry__share"><button>Share</button>'
+            f'<a href="#entry-{entry}">Link to this post</a></footer>'
             "</article>"
         )
         when -= timedelta(minutes=rng.randint(3, 40))
@@ -674,19 +720,26 @@ BODY_RENDERERS: dict[str, Callable[[Article, Random], str]] = {
 def comments_html(a: Article, rng: Random) -> str:
     pool = load_comments()
     count = rng.choice([0, 3, 8, 15, 30, 60, 120])
-    out = [f'<h3 class="comments-title">{count} thoughts on “{esc(a.title)}”</h3><ol class="comment-list">']
+    out = [
+        f'<h3 class="comments-title">{count} thoughts on “{esc(a.title)}”</h3>'
+        '<ol class="comment-list">'
+    ]
     when = a.published
     for k in range(count):
         who = make_person(rng, rng.choice(list(load_fillers()["name_pools"])), set())
         handle = rng.choice([who.attr(None), who.first, f"{who.first.lower()}{rng.randint(1, 99)}"])
         when += timedelta(minutes=rng.randint(5, 600))
-        reply = ' depth-2' if k and rng.random() < 0.3 else ""
+        reply = " depth-2" if k and rng.random() < 0.3 else ""
         out.append(
             f'<li class="comment{reply}" id="comment-{k + 1}"><article class="comment-body">'
-            f'<footer class="comment-meta"><img class="avatar" src="/avatars/{rng.randint(1, 500)}.png" alt="" width="48" height="48">'
-            f'<b class="fn">{esc(handle)}</b> <time datetime="{when.isoformat()}">{when:%B %-d, %Y at %-I:%M %p}</time></footer>'
+            '<footer class="comment-meta">'
+            f'<img class="avatar" src="/avatars/{rng.randint(1, 500)}.png" alt="" '
+            'width="48" height="48">'
+            f'<b class="fn">{esc(handle)}</b> <time datetime="{when.isoformat()}">'
+            f"{when:%B %-d, %Y at %-I:%M %p}</time></footer>"
             f'<div class="comment-content"><p>{esc(fill(rng.choice(pool), a.b, rng))}</p></div>'
-            f'<div class="reply"><a class="comment-reply-link" href="#respond">Reply</a></div></article></li>'
+            '<div class="reply"><a class="comment-reply-link" href="#respond">Reply</a></div>'
+            "</article></li>"
         )
     out.append("</ol>")
     return "\n".join(out)
@@ -768,7 +821,7 @@ def rss_item(a: Article, base_url: str) -> str:
         "<item>"
         f"<title>{xml_escape(a.title)}</title>"
         f"<link>{xml_escape(url)}</link>"
-        f"<guid isPermaLink=\"false\">newsbench-{a.id}</guid>"
+        f'<guid isPermaLink="false">newsbench-{a.id}</guid>'
         f"<pubDate>{format_datetime(a.published)}</pubDate>"
         f"<description>{xml_escape(a.description)}</description>"
         f"<category>{xml_escape(a.genre)}</category>"
@@ -840,12 +893,17 @@ def corpus_stats(out_dir: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out", type=Path, help="the directory to write the site into")
     parser.add_argument("--n", type=int, default=1000, help="how many articles (default 1000)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--base-url", default="http://127.0.0.1:8000",
-                        help="the feed's links start with it (default http://127.0.0.1:8000)")  # fmt: skip
+    parser.add_argument(
+        "--base-url",
+        default="http://127.0.0.1:8000",
+        help="the feed's links start with it (default http://127.0.0.1:8000)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     feed = generate(args.out, args.n, args.seed, args.base_url)
