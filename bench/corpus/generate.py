@@ -374,10 +374,7 @@ class Article:
     path: str
     related: tuple[str, ...]
     b: dict[str, Any]
-
-    @property
-    def words(self) -> int:
-        return sum(len(p.split()) for p in self.paragraphs)
+    words: int  # the body's words: the paragraphs' whitespace-separated tokens
 
     @property
     def description(self) -> str:
@@ -401,9 +398,22 @@ def vary(paragraph: str, rng: Random) -> str:
     return " ".join(sentences)
 
 
-def build_body(
-    rng: Random, source: Source, genre_sources: list[Source], b: dict[str, Any]
-) -> list[str]:
+@cache
+def extension_pools(source: Source) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """The paragraphs that can extend an article from `source` (other sources' paragraphs
+    but their leads): of its topic, then of its genre's other topics; each with whether
+    it varies (has a placeholder or alternatives)."""
+    same: list[tuple[str, bool]] = []
+    other: list[tuple[str, bool]] = []
+    for s in load_sources()[source.genre]:
+        if s is source:
+            continue
+        pool = same if s.topic == source.topic else other
+        pool.extend((p, "{" in p or "[" in p) for p in s.paragraphs[1:])
+    return same, other
+
+
+def build_body(rng: Random, source: Source, b: dict[str, Any]) -> list[str]:
     """The paragraphs of one article: its source's, cut or extended with same-topic, then
     same-genre paragraphs (never another article's lead), up to a log-uniform length."""
     target = math.exp(rng.uniform(math.log(MIN_WORDS), math.log(MAX_WORDS)))
@@ -411,19 +421,13 @@ def build_body(
     # Leave out a few of the source's later paragraphs, so that two long articles from one
     # source differ in selection as well as in fillers.
     own = own[:3] + [p for p in own[3:] if rng.random() > 0.12]
-    same_topic = [
-        p for s in genre_sources if s.topic == source.topic and s is not source
-        for p in s.paragraphs[1:]
-    ]  # fmt: skip
-    other = [
-        p for s in genre_sources if s.topic != source.topic for p in s.paragraphs[1:]
-    ]  # fmt: skip
+    same_pool, other_pool = extension_pools(source)
     # Paragraphs without a placeholder read the same in every article: extensions mostly
-    # take the ones that vary.
-    same_topic = [p for p in same_topic if "{" in p or "[" in p or rng.random() < 0.3]
-    other = [p for p in other if "{" in p or "[" in p or rng.random() < 0.3]
-    rng.shuffle(same_topic)
-    rng.shuffle(other)
+    # take the ones that vary. A sample, not a shuffle: no article needs the whole pool.
+    same_topic = [p for p, varies in same_pool if varies or rng.random() < 0.3]
+    other = [p for p, varies in other_pool if varies or rng.random() < 0.3]
+    same_topic = rng.sample(same_topic, min(len(same_topic), 60))
+    other = rng.sample(other, min(len(other), 60))
     body: list[str] = []
     words = 0
     lead = True
@@ -472,7 +476,7 @@ def iter_articles(n: int, seed: int = 0) -> Iterator[Article]:
             sources = by_genre[genre]
             source = rng.choice(sources)
             b = bind_fillers(rng, genre, published)
-            paragraphs = build_body(rng, source, sources, b)
+            paragraphs = build_body(rng, source, b)
             digest = hashlib.blake2b("\n".join(paragraphs).encode(), digest_size=16).digest()
             if digest not in seen:
                 break
@@ -509,6 +513,7 @@ def iter_articles(n: int, seed: int = 0) -> Iterator[Article]:
             path=path,
             related=related,
             b=b,
+            words=sum(len(p.split()) for p in paragraphs),
         )
 
 
