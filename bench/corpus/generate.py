@@ -189,10 +189,19 @@ def load_variants() -> dict[str, list[Rule]]:
     return styles
 
 
-def restyle(text: str, style: str, rng: Random) -> str:
+@cache
+def rules_for(raw: str, style: str) -> tuple[Rule, ...]:
+    """The rules of a style whose key occurs in a source paragraph (before its fillers,
+    which are names and numbers: they seldom bring a key in, and then it is left alone)."""
+    return tuple(rule for rule in load_variants()[style] if rule.key in raw)
+
+
+def restyle(text: str, style: str, rng: Random, raw: str | None = None) -> str:
     """`text` in a house style's spelling ("uk" or "us"), with the phrase rules of
-    texts/variants.json applied at random."""
-    for rule in load_variants()[style]:
+    texts/variants.json applied at random; `raw`, the paragraph before filling, picks
+    the rules that can apply."""
+    rules = rules_for(raw, style) if raw is not None else load_variants()[style]
+    for rule in rules:
         if rule.key not in text:
             continue
 
@@ -444,7 +453,7 @@ def build_body(rng: Random, source: Source, b: dict[str, Any]) -> list[str]:
     words = 0
     lead = True
     for raw in [*own, *same_topic, *other]:
-        text = restyle(fill(raw, b, rng), b["_style"], rng)
+        text = restyle(fill(raw, b, rng), b["_style"], rng, raw)
         if lead:
             text = dateline(source, b) + text
             lead = False
