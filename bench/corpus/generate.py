@@ -409,13 +409,21 @@ def weighted(rng: Random, weights: dict[str, float]) -> str:
 
 
 def vary(paragraph: str, rng: Random) -> str:
-    """Sometimes drop one sentence (never the first) from a paragraph of three or more."""
+    """Sometimes drop one sentence (never the first) from a paragraph of three or more;
+    never a quote or an attribution, whose neighbours would no longer read right."""
     if rng.random() >= 0.2:
         return paragraph
     sentences = SENTENCE_END.split(paragraph)
     if len(sentences) < 3:
         return paragraph
-    del sentences[rng.randrange(1, len(sentences))]
+    candidates = [
+        k
+        for k, sentence in enumerate(sentences[1:], start=1)
+        if not any(mark in sentence for mark in ('"', "“", "”", " said", " says", " told "))
+    ]
+    if not candidates:
+        return paragraph
+    del sentences[rng.choice(candidates)]
     return " ".join(sentences)
 
 
