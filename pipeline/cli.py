@@ -437,7 +437,7 @@ def cmd_code(args: argparse.Namespace) -> int:
         place_dict,
         read_items_lenient,
     )
-    from pipeline.tag import load_nlp
+    from pipeline.tag import nlp_for
 
     settings = _settings(args)
     skipped: list[str] = []
@@ -459,7 +459,8 @@ def cmd_code(args: argparse.Namespace) -> int:
         raise UsageError("give --text TEXT or --input FILE.jsonl")
     analyses = []
     with progress_bars(args.progress if args.input else False) as bars:
-        nlp, coder = load_nlp(settings.spacy_model), coder_for(settings)
+        coder = coder_for(settings)
+        nlp = nlp_for(settings, coder)
         bars("code texts", 0, len(items))
         for analysis in each_analysis(items, nlp, coder):
             analyses.append(analysis)
@@ -498,13 +499,14 @@ def cmd_code(args: argparse.Namespace) -> int:
 
 def cmd_eval_events(args: argparse.Namespace) -> int:
     from pipeline.evaluate import evaluate_file, format_scores
-    from pipeline.tag import load_nlp
+    from pipeline.tag import nlp_for
 
     settings = _settings(args)
     gold = Path(args.gold) if args.gold else default_gold_path()
     if not gold.is_file():
         raise UsageError(f"no gold file at {gold}; pass --gold FILE")
-    scores = evaluate_file(gold, load_nlp(settings.spacy_model), coder_for(settings), args.split)
+    coder = coder_for(settings)
+    scores = evaluate_file(gold, nlp_for(settings, coder), coder, args.split)
     print(format_scores(scores))
     return 0
 
@@ -512,14 +514,15 @@ def cmd_eval_events(args: argparse.Namespace) -> int:
 def cmd_eval_geo(args: argparse.Namespace) -> int:
     from pipeline.evaluate import split_of
     from pipeline.geo.evaluate import evaluate_geo, format_geo_scores, read_gold
-    from pipeline.tag import load_nlp
+    from pipeline.tag import nlp_for
 
     settings = _settings(args)
     gold = Path(args.gold) if args.gold else default_gold_path().with_name("geo_gold.jsonl")
     if not gold.is_file():
         raise UsageError(f"no gold file at {gold}; pass --gold FILE")
     items = [i for i in read_gold(gold) if args.split == "all" or split_of(i["id"]) == args.split]
-    scores = evaluate_geo(items, load_nlp(settings.spacy_model), coder_for(settings))
+    coder = coder_for(settings)
+    scores = evaluate_geo(items, nlp_for(settings, coder), coder)
     print(format_geo_scores(scores))
     if args.misses:
         for line in scores.misses:

@@ -63,6 +63,11 @@ class Settings:
     # Articles per nlp.pipe batch. 4, 8 and 32 parse the demo articles equally fast (measured
     # 2026-12-01); a small batch lets the progress bar move every few articles.
     nlp_batch_size: int = 8
+    # Parse only the sentences that could hold an event (pipeline.coding.sieve); false
+    # parses every sentence (the same events, at more cost: docs/PERFORMANCE.md).
+    sentence_filter: bool = True
+    # spaCy child processes for a batch of articles (1: parse in the pass's process).
+    nlp_processes: int = 2
     lock_timeout_s: float = 60.0  # how long to wait for another process's DuckDB lock
     refetch: bool = False  # fetch articles again even if already stored
     refetch_updated: bool = True  # fetch again an entry the feed marks updated since
@@ -108,6 +113,8 @@ _ENV = {
     "NEWS_PETRARCH_VOCABULARY": "petrarch_vocabulary",
     "NEWS_ACTORS_DIR": "actors_dir",
     "NEWS_TRIGGERS": "triggers_file",
+    "NEWS_SENTENCE_FILTER": "sentence_filter",
+    "NEWS_NLP_PROCESSES": "nlp_processes",
 }
 
 

@@ -62,7 +62,7 @@ from pipeline.store import (
     place_row,
     raw_page_row,
 )  # fmt: skip
-from pipeline.tag import Analysis, analyse_articles, load_nlp
+from pipeline.tag import Analysis, analyse_articles, nlp_for
 
 log = logging.getLogger(__name__)
 
@@ -347,8 +347,8 @@ def enrich(
     if to_tag:
         tagged = Analysis()
         for _, analysis in analyse_articles(
-            to_tag, nlp or load_nlp(settings.spacy_model), coder,
-            batch_size=settings.nlp_batch_size, feed_countries=feed_iso3(countries or {}),
+            to_tag, nlp or nlp_for(settings, coder), coder, batch_size=settings.nlp_batch_size,
+            feed_countries=feed_iso3(countries or {}), processes=settings.nlp_processes,
         ):  # fmt: skip
             tagged.extend(analysis)
             done += 1

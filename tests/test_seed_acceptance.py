@@ -55,8 +55,10 @@ ALLOWED_COUNTRIES = {"USA", "CHN", "TWN", "MYS", "KOR", ""}
 
 
 @pytest.fixture(scope="module")
-def seed_events(nlp: Any) -> list[Event]:
-    return default_coder().code_doc(nlp(SEED), article_id="seed", published=date(2025, 11, 2))
+def seed_events(nlp_mode: Any) -> list[Event]:
+    """With the sentence filter, and with every sentence parsed."""
+    doc = nlp_mode(SEED)
+    return default_coder().code_doc(doc, article_id="seed", published=date(2025, 11, 2))
 
 
 def _matches(

@@ -74,9 +74,9 @@ class _PipeOnly:
     def __init__(self, nlp: Any) -> None:
         self.nlp, self.pipe_calls = nlp, 0
 
-    def pipe(self, texts: Any, batch_size: int = 32) -> Any:
+    def pipe(self, texts: Any, batch_size: int = 32, n_process: int = 1) -> Any:
         self.pipe_calls += 1
-        return self.nlp.pipe(texts, batch_size=batch_size)
+        return self.nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
 
     def __call__(self, text: str) -> Any:
         raise AssertionError("tag_articles must use nlp.pipe, not one call per article")

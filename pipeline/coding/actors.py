@@ -44,6 +44,9 @@ _WHERE_KINDS = {"country", "capital", "place"}
 _PARTY_COUNTS = {"both": 2, "two": 2, "three": 3, "four": 4}
 _PAIR_NOUNS = {"side", "party", "man", "leader", "country", "nation", "government", "power",
                "neighbour", "neighbor", "rival", "camp", "delegation", "minister"}  # fmt: skip
+# Words whose actor the document supplies ("he", "their army", "the two sides", "the
+# country"): a sentence with one of them may hold an event (pipeline.coding.sieve).
+ANAPHORS = frozenset(_ACTOR_PRONOUNS | _OBJECT_PRONOUNS | set(_POSSESSIVES) | _PAIR_NOUNS)
 
 
 def _written_at(head: Any, actors: list[Actor]) -> list[Actor]:

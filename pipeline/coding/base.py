@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from pipeline.coding.sieve import Vocabulary
 from pipeline.records import Event
 
 
@@ -32,6 +33,11 @@ class EventCoder(Protocol):
 
     def code_doc(self, doc: Any, *, article_id: str, published: date | None) -> list[Event]:
         """Events of a spaCy Doc, in document order, with event_idx 0, 1, 2, ..."""
+        ...
+
+    def vocabulary(self) -> Vocabulary | None:
+        """The words a sentence needs for this coder to code an event in it (the sentence
+        filter parses only such sentences), or None: every sentence may hold one."""
         ...
 
 

@@ -11,19 +11,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+from pipeline.coding.actors import ANAPHORS
 from pipeline.coding.assemble import Assembler
 from pipeline.coding.base import CoderFiles, register
 from pipeline.coding.codes import CodeInfo, default_codes_path, load_codes
 from pipeline.coding.conventions import Conventions, default_conventions_path, load_conventions
-from pipeline.coding.dictionary import ActorDictionary, load_actor_dictionary
+from pipeline.coding.dictionary import PLACE_KINDS, ActorDictionary, load_actor_dictionary
 from pipeline.coding.lexicon import Lexicon, default_lexicon_path, load_lexicon
 from pipeline.coding.match import RuleIndex
 from pipeline.coding.rules import Rule, default_rules_path, generated_rules_path, load_rules
 from pipeline.coding.segment import Discards, default_discards_path, load_discards
+from pipeline.coding.sieve import Vocabulary
 from pipeline.geo.gazetteer import default_gazetteer_path
 from pipeline.records import Event
 
@@ -76,6 +78,38 @@ class RuleCoder:
 
     def code_doc(self, doc: Any, *, article_id: str, published: date | None) -> list[Event]:
         return self.assembler.code_doc(doc, article_id=article_id, published=published)
+
+    @cached_property
+    def _vocabulary(self) -> Vocabulary:
+        return self._build_vocabulary()
+
+    def vocabulary(self) -> Vocabulary:
+        """What the sentence filter needs to know of this coder (built once)."""
+        return self._vocabulary
+
+    def _build_vocabulary(self) -> Vocabulary:
+        """The first words of every trigger key, and the words that can start an actor
+        that is not a named entity: agents ("police", "rebels"), demonyms and country
+        names, and the words whose actor the document supplies (pronouns, "the two
+        sides", "its rival"), for the sentence filter (pipeline.coding.sieve)."""
+        places = {key for key, entries in self.dictionary.phrases.items()
+                  if any(e.kind in PLACE_KINDS for e in entries)}  # fmt: skip
+        starts = {key[0] for key in (*self.dictionary.sectors, *places)}
+        return Vocabulary(
+            triggers=frozenset(self.index.heads),
+            actor_words=frozenset(
+                {w for w in starts if _content_word(w)} | ANAPHORS | self.lexicon.counterparts
+            ),
+            actor_labels=self.lexicon.actor_labels,
+        )
+
+
+def _content_word(word: str) -> bool:
+    """Not a stop word, a number or a letter: "a" or "20th" start some dictionary phrases
+    ("a-37b") but say nothing of an actor alone."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return len(word) > 1 and not word[0].isdigit() and word not in STOP_WORDS
 
 
 def data_digest(paths: Iterable[Path]) -> str:
