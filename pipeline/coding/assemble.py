@@ -188,6 +188,8 @@ class Assembler:
             if self.discards.skip_sentence(sent.text) and not self._officials(sent):
                 continue
             self._register(sent, idx, published, ctx)
+            if not sent[0].tag:
+                continue  # not parsed: the sentence filter saw no event in it
             found = self.code_sentence(
                 sent, article_id=article_id, sentence_idx=idx, published=published, ctx=ctx
             )
