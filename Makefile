@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 LINT_PATHS := pipeline tests $(wildcard dags bench tools samples/demo/build.py config/airflow/*.py)
 
 .DEFAULT_GOAL := test
-.PHONY: setup demo test lint unit test-packages format lock bench clean airflow compose-env petrarch-data gazetteer airflow-stop
+.PHONY: setup demo test lint unit test-packages format lock bench clean airflow compose-env petrarch-data gazetteer airflow-stop airflow-bench
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -82,6 +82,11 @@ airflow: setup
 # group, workers included.
 airflow-stop:
 	@. ./config/airflow/env.sh && $(BIN)/python config/airflow/standalone.py --stop
+
+# Where the time of an Airflow cycle goes (bench/bench_airflow.py): triggers news_ingest on
+# the running `make airflow` (or starts one), waits for news_daily, prints the tables.
+airflow-bench: setup
+	@. ./config/airflow/env.sh && $(BIN)/python bench/bench_airflow.py $(ARGS)
 
 # .env for docker-compose.yml, with fresh random secrets (never overwrites an existing one).
 compose-env:

@@ -1,11 +1,12 @@
 """The daily HTML report (`newsevents report`, news_daily): query results in, one page out.
 
-Pure: `render_report(data)` takes the rows of the report queries (sql/reports/report_*.sql
+`render_report(data)` takes the rows of the report queries (sql/reports/report_*.sql
 and the status reports, read from one snapshot by `pipeline.daily.collect_report`) and
 returns one self-contained HTML document. Everything the page needs is inside it: the
 Vega, Vega-Lite and Vega-Embed scripts (the bundle that vl-convert-python ships), the
 chart specifications and their data, the world outline (pipeline/data/world/), and the
-styles. It fetches nothing, and its Content-Security-Policy forbids it to.
+styles. It fetches nothing, and its Content-Security-Policy forbids it to. Its one side
+effect: given a `bundle_dir`, it keeps the Vega bundle there for the next process.
 
 Text from articles (titles, sentences, actor names, outlets, errors) is hostile input:
 every string goes into the page through `html.escape`, chart data goes in as JSON with
@@ -17,14 +18,17 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import html
 import json
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 Rows = tuple[list[str], list[tuple[Any, ...]]]
@@ -83,16 +87,49 @@ def window(end: date, days: int) -> tuple[date, date]:
 # --- assets ---------------------------------------------------------------------------------
 
 
+# The script vl-convert bundles Vega, Vega-Lite and Vega-Embed around (vegaEmbed is global).
+BUNDLE_SNIPPET = "window.vegaEmbed = vegaEmbed;"
+
+
+def bundle_name() -> str:
+    """The name of the cached bundle file: it changes with vl-convert (which pins Vega,
+    Vega-Lite and Vega-Embed), the Vega-Lite version Altair writes, and the snippet, so a
+    new version of either never reads a stale bundle."""
+    from importlib.metadata import version
+
+    import altair as alt
+
+    vl = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
+    digest = hashlib.sha256(BUNDLE_SNIPPET.encode()).hexdigest()[:12]
+    return f"vega-bundle-vlc{version('vl-convert-python')}-vl{vl}-{digest}.js"
+
+
 @functools.cache
-def vega_bundle() -> str:
+def vega_bundle(cache_dir: Path | None = None) -> str:
     """Vega, Vega-Lite and Vega-Embed in one script that defines window.vegaEmbed, as
-    vl-convert-python ships it (no download), for the Vega-Lite version Altair writes."""
+    vl-convert-python ships it (no download), for the Vega-Lite version Altair writes.
+
+    vl-convert builds it anew in every process (about 5 s): with `cache_dir` (the store's
+    work directory, pipeline.daily.write_report), it is read from the file `bundle_name()`
+    there, or built once and written there atomically for the next process."""
+    path = cache_dir / bundle_name() if cache_dir else None
+    if path and path.is_file():
+        return path.read_text(encoding="utf-8")
     import altair as alt
     import vl_convert as vlc
 
     version = ".".join(alt.VEGALITE_VERSION.split(".")[:2])
-    bundle = vlc.javascript_bundle("window.vegaEmbed = vegaEmbed;", vl_version=version)
-    return bundle.replace("</script", "<\\/script")  # it has none; a future one must not end ours
+    bundle = vlc.javascript_bundle(BUNDLE_SNIPPET, vl_version=version)
+    bundle = bundle.replace("</script", "<\\/script")  # it has none; a future one must not end ours
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(bundle, encoding="utf-8")
+            os.replace(tmp, path)  # a reader sees the whole file or none
+        finally:
+            tmp.unlink(missing_ok=True)
+    return bundle
 
 
 @functools.cache
@@ -621,15 +658,16 @@ footer { color: var(--muted); font-size: 12px; text-align: center; margin-top: 8
 """.replace("FONT", FONT)
 
 
-def render_report(data: ReportData) -> str:
-    """The whole report as one self-contained HTML document."""
+def render_report(data: ReportData, bundle_dir: Path | None = None) -> str:
+    """The whole report as one self-contained HTML document. `bundle_dir`: where the Vega
+    bundle is cached between processes (`vega_bundle`)."""
     start, end = data.start, data.end
     days = days_chart(data)
     dyads = dyads_chart(data)
     where = map_chart(data)
     charts = [days, dyads, where]
     scripts = (
-        f"<script>{vega_bundle()}</script><script>{_SCRIPT}</script>"
+        f"<script>{vega_bundle(bundle_dir)}</script><script>{_SCRIPT}</script>"
         if any(c is not None for c in charts)
         else ""
     )

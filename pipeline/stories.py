@@ -35,9 +35,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 SHINGLE = 3
 NUM_PERM = 128
@@ -74,10 +77,17 @@ def _shingles_of(ws: list[str]) -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _template() -> MinHash:
     # The permutations are the costly part of a MinHash; every signature shares them.
+    # datasketch is imported here, not with the module: its package imports scipy and
+    # redis (about 1.7 s), and every process that opens the store imports this module,
+    # while only a load of new articles makes signatures.
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 
 def _signature(items: Iterable[str]) -> np.ndarray:
+    from datasketch import MinHash
+
     m = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_template().permutations, scheme=SCHEME)
     m.update_batch([s.encode("utf-8") for s in items])
     return m.hashvalues

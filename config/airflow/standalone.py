@@ -10,6 +10,8 @@ LocalExecutor workers running when it is sent SIGTERM, and its log servers liste
 - with the log servers off (`--skip-serve-logs`): with the LocalExecutor every log is a
   local file, which the api-server reads itself, so nothing listens beyond the
   api-server on 127.0.0.1 (config/airflow/env.sh);
+- the scheduler through config/airflow/preload.py, which imports the pipeline's heavy
+  libraries first, so that the task processes (forked from it) need not import them;
 - on the demo corpus unless NEWS_FEEDS names a registry: config/airflow/env.sh then sets
   NEWSEVENTS_DEMO_FEEDS and NEWSEVENTS_DEMO_PORT, and the corpus server
   (`python -m pipeline.demo`) starts first, on 127.0.0.1, in the same process group, and
@@ -40,6 +42,18 @@ COMPONENTS = {
     # first news_ingest run, due at once, failed its first try against a cold api-server.
     "scheduler": ["scheduler", "--skip-serve-logs"],
 }
+# The scheduler runs through preload.py, which imports the pipeline's heavy libraries
+# first: the LocalExecutor's workers, and every task process they fork, inherit them.
+PRELOAD = Path(__file__).with_name("preload.py")
+
+
+def command(name: str, args: list[str]) -> list[str]:
+    """The command line of a component."""
+    if name == "scheduler":
+        return [sys.executable, str(PRELOAD), *args]
+    return ["airflow", *args]
+
+
 # How long the components get to exit on SIGTERM before SIGKILL (the scheduler often
 # needs it).
 GRACE_S = float(os.environ.get("NEWSEVENTS_STOP_GRACE_S", "20"))
@@ -217,7 +231,7 @@ def run() -> int:
                 break  # the loop below reports it and stops the group
             print("standalone: the api-server does not answer yet; starting the scheduler "
                   "anyway", flush=True)  # fmt: skip
-        start(name, ["airflow", *args])
+        start(name, command(name, args))
     else:
         print(f"standalone: started {', '.join(procs)} (process group {pgid}); Ctrl-C or "
               "`make airflow-stop` stops them all", flush=True)  # fmt: skip
