@@ -49,6 +49,7 @@ lock: setup
 
 bench: setup
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_pipeline.py --pages 1000,10000
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_search.py
 	$(BIN)/python bench/bench_stories.py
