@@ -316,8 +316,16 @@ class HttpSession:
             stats.articles_skipped += len(entries) - len(new)
             entries = new
         out = Ingested(health=health, logs=logs)
+        self._take_robots(out)
         out.responses.extend(("feed", None, p) for p in feed_pages)
         return out, entries
+
+    def _take_robots(self, out: Ingested) -> None:
+        """The robots.txt files read since the last call, into `out`."""
+        robots = self.fetcher.robots_pages[self._robots_seen :]
+        self._robots_seen = len(self.fetcher.robots_pages)
+        out.logs.extend(_log_row(p, "", "robots") for p in robots)
+        out.responses.extend(("robots", None, p) for p in robots)
 
     def fetch_pages(
         self, entries: Sequence[FeedEntry], stats: RunStats, progress: Progress = _quiet
@@ -327,11 +335,8 @@ class HttpSession:
         pages = self._runner.run(_gather_counted(
             "fetch articles", [self.fetcher.get(e.link, "article") for e in entries], progress
         ))  # fmt: skip
-        robots = self.fetcher.robots_pages[self._robots_seen :]
-        self._robots_seen = len(self.fetcher.robots_pages)
         out = Ingested()
-        out.logs.extend(_log_row(p, "", "robots") for p in robots)
-        out.responses.extend(("robots", None, p) for p in robots)
+        self._take_robots(out)
         out.responses.extend(("article", e, p) for e, p in zip(entries, pages, strict=True))
         for entry, page in zip(entries, pages, strict=True):
             out.logs.append(_log_row(page, entry.feed, "article"))
