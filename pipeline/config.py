@@ -69,6 +69,12 @@ class Settings:
     # spaCy child processes for a batch of articles (1: parse in the pass's process).
     nlp_processes: int = 2
     lock_timeout_s: float = 60.0  # how long to wait for another process's DuckDB lock
+    # A pass works in chunks of this many pages, fetch to spool, and holds no more pages,
+    # bodies or parsed docs than one chunk's: its memory does not grow with the run.
+    pass_batch_pages: int = 200
+    # ... and loads every this many pages (a batch of the run, one transaction each): each
+    # load has fixed costs (stories, the rollup, the search index, the file's publish copy).
+    pass_load_pages: int = 1000
     refetch: bool = False  # fetch articles again even if already stored
     refetch_updated: bool = True  # fetch again an entry the feed marks updated since
     archive: bool = True  # keep every response in a WARC file (see archive_dir)
@@ -106,6 +112,8 @@ _ENV = {
     "NEWS_CONCURRENCY": "concurrency",
     "NEWS_MIN_WORDS": "min_words",
     "NEWS_LOCK_TIMEOUT": "lock_timeout_s",
+    "NEWS_PASS_BATCH_PAGES": "pass_batch_pages",
+    "NEWS_PASS_LOAD_PAGES": "pass_load_pages",
     "NEWS_ALLOW_PRIVATE_HOSTS": "allow_private_hosts",
     "NEWS_PER_HOST_DELAY": "per_host_delay_s",
     "NEWS_PER_HOST_CONCURRENCY": "per_host_concurrency",

@@ -21,10 +21,11 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline import __version__
 from pipeline.archive import read_archive, write_archive
@@ -62,9 +63,12 @@ from pipeline.store import (
     place_row,
     raw_page_row,
 )  # fmt: skip
+from pipeline.store.spool import SpoolWriter
+from pipeline.store.sql import INCOMPLETE
 from pipeline.tag import Analysis, analyse_articles, nlp_for
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Progress = Callable[[str, int, "int | None"], None]
 """How far a long step is: progress(task, done, total) says `done` of `total` items of
@@ -210,6 +214,12 @@ class Ingested:
     # Every response, for the raw archive: (kind, entry or None, page).
     responses: list[tuple[str, FeedEntry | None, Page]] = field(default_factory=list)
 
+    def extend(self, more: Ingested) -> None:
+        self.health += more.health
+        self.logs += more.logs
+        self.pages += more.pages
+        self.responses += more.responses
+
 
 @dataclass
 class Enriched:
@@ -240,31 +250,64 @@ def ingest(
 ) -> Ingested:
     """Fetch feeds (conditionally), then the pages of entries not fetched before, with one
     polite fetcher for the whole run. `hosts_dir`: the store's per-host gate, which keeps
-    politeness across processes (the mapped tasks of one DAG run)."""
-    # A refetch asks for everything again, so feeds are not fetched conditionally either.
-    validators = {} if settings.refetch else (validators or {})
-    gate = HostGate(hosts_dir) if hosts_dir is not None else None
-    return asyncio.run(_ingest(feeds, settings, known, stats, validators, gate, progress))
+    politeness across processes (the mapped tasks of one DAG run). Holds every page: the
+    passes fetch a chunk at a time instead (`http_session`)."""
+    with http_session(settings, hosts_dir) as http:
+        out, entries = http.read_feeds(feeds, known, stats, validators, progress)
+        out.extend(http.fetch_pages(entries, stats, progress))
+    return out
 
 
-async def _ingest(
-    feeds: Sequence[Feed],
-    settings: Settings,
-    known: Mapping[str, datetime],
-    stats: RunStats,
-    validators: Mapping[str, tuple[str | None, str | None]],
-    gate: HostGate | None,
-    progress: Progress,
-) -> Ingested:
-    async with make_client(settings) as client:
+class HttpSession:
+    """One run's HTTP: one client and one polite fetcher (robots.txt read once per site,
+    per-host limits, hosts skipped for the run) for the feeds and then for each chunk of
+    pages. Its event loop lives between the calls, and the client's connections with it."""
+
+    def __init__(self, settings: Settings, hosts_dir: Path | None) -> None:
+        self.settings = settings
+        self._runner = asyncio.Runner()
+        self._stack = AsyncExitStack()
         # Per-host limits shared with every other ingest of the store (Airflow's mapped
         # tasks are separate processes) through files in the store's hosts/ folder.
-        fetcher = Fetcher(settings, client, gate=gate)
-        feed_pages = await _gather_counted(
+        gate = HostGate(hosts_dir) if hosts_dir is not None else None
+
+        async def start() -> Fetcher:
+            client = await self._stack.enter_async_context(make_client(settings))
+            return Fetcher(settings, client, gate=gate)
+
+        self.fetcher = self._runner.run(start())
+        self._robots_seen = 0
+
+    def close(self) -> None:
+        try:
+            self._runner.run(self._stack.aclose())
+        finally:
+            self._runner.close()
+        for unused in self.fetcher.allow.unused():
+            log.warning(
+                "allow_private_hosts entry %r matched no request in this run: check the "
+                "host and port (HOST alone allows every port; localhost:PORT allows "
+                "127.0.0.1 and ::1 on that port)", unused,
+            )  # fmt: skip
+
+    def read_feeds(
+        self,
+        feeds: Sequence[Feed],
+        known: Mapping[str, datetime],
+        stats: RunStats,
+        validators: Mapping[str, tuple[str | None, str | None]] | None,
+        progress: Progress = _quiet,
+    ) -> tuple[Ingested, list[FeedEntry]]:
+        """Fetch and parse the feeds (conditionally). Returns their health, log rows and
+        responses, and the entries to fetch: those not fetched before (or updated since)."""
+        settings = self.settings
+        # A refetch asks for everything again, so feeds are not fetched conditionally either.
+        validators = {} if settings.refetch else (validators or {})
+        feed_pages = self._runner.run(_gather_counted(
             "fetch feeds",
-            [fetcher.get(f.url, "feed", conditional_headers(validators, f)) for f in feeds],
+            [self.fetcher.get(f.url, "feed", conditional_headers(validators, f)) for f in feeds],
             progress,
-        )
+        ))  # fmt: skip
         entries, health, logs = parse_feed_pages(feeds, feed_pages, stats)
         entries, _repeats = unique_entries(entries)
         stats.entries_seen += len(entries)
@@ -272,30 +315,47 @@ async def _ingest(
             new = [e for e in entries if e.url not in known or _updated_since(e, known, settings)]
             stats.articles_skipped += len(entries) - len(new)
             entries = new
-        pages = await _gather_counted(
-            "fetch articles", [fetcher.get(e.link, "article") for e in entries], progress
-        )
-        robots = list(fetcher.robots_pages)
-    for unused in fetcher.allow.unused():
-        log.warning(
-            "allow_private_hosts entry %r matched no request in this run: check the host "
-            "and port (HOST alone allows every port; localhost:PORT allows 127.0.0.1 and "
-            "::1 on that port)", unused,
-        )  # fmt: skip
-    out = Ingested(health=health, logs=logs)
-    out.logs.extend(_log_row(p, "", "robots") for p in robots)
-    out.responses.extend(("robots", None, p) for p in robots)
-    out.responses.extend(("feed", None, p) for p in feed_pages)
-    out.responses.extend(("article", e, p) for e, p in zip(entries, pages, strict=True))
-    for entry, page in zip(entries, pages, strict=True):
-        out.logs.append(_log_row(page, entry.feed, "article"))
-        if not page.ok:
-            stats.articles_failed += 1
-            stats.errors.append(f"article {entry.link}: {page.error}")
-            continue
-        stats.articles_fetched += 1
-        out.pages.append((entry, page))
-    return out
+        out = Ingested(health=health, logs=logs)
+        self._take_robots(out)
+        out.responses.extend(("feed", None, p) for p in feed_pages)
+        return out, entries
+
+    def _take_robots(self, out: Ingested) -> None:
+        """The robots.txt files read since the last call, into `out`."""
+        robots = self.fetcher.robots_pages[self._robots_seen :]
+        self._robots_seen = len(self.fetcher.robots_pages)
+        out.logs.extend(_log_row(p, "", "robots") for p in robots)
+        out.responses.extend(("robots", None, p) for p in robots)
+
+    def fetch_pages(
+        self, entries: Sequence[FeedEntry], stats: RunStats, progress: Progress = _quiet
+    ) -> Ingested:
+        """Fetch the pages of some entries: their log rows, responses and the pages that
+        came back (and the robots.txt files read meanwhile)."""
+        pages = self._runner.run(_gather_counted(
+            "fetch articles", [self.fetcher.get(e.link, "article") for e in entries], progress
+        ))  # fmt: skip
+        out = Ingested()
+        self._take_robots(out)
+        out.responses.extend(("article", e, p) for e, p in zip(entries, pages, strict=True))
+        for entry, page in zip(entries, pages, strict=True):
+            out.logs.append(_log_row(page, entry.feed, "article"))
+            if not page.ok:
+                stats.articles_failed += 1
+                stats.errors.append(f"article {entry.link}: {page.error}")
+                continue
+            stats.articles_fetched += 1
+            out.pages.append((entry, page))
+        return out
+
+
+@contextmanager
+def http_session(settings: Settings, hosts_dir: Path | None) -> Iterator[HttpSession]:
+    session = HttpSession(settings, hosts_dir)
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 def enrich(
@@ -388,23 +448,29 @@ def pages_from_rows(rows: Sequence[dict[str, Any]]) -> list[tuple[FeedEntry, Pag
     return out
 
 
-def archive_path(settings: Settings, run_id: str, store: Store | None = None) -> Path:
-    """<store>.pipeline/archive/YYYY/MM/DD/<run_id>.warc.gz (or under settings.archive_dir)."""
+def archive_path(
+    settings: Settings, run_id: str, store: Store | None = None, part: int = 0
+) -> Path:
+    """<store>.pipeline/archive/YYYY/MM/DD/<run_id>.warc.gz (or under settings.archive_dir);
+    a pass fetching in chunks writes its later chunks beside it, <run_id>.NNNN.warc.gz."""
     root = (
         Path(settings.archive_dir)
         if settings.archive_dir
         else (store or open_store(settings)).archive_dir
     )
-    return root / run_id[:4] / run_id[4:6] / run_id[6:8] / f"{run_id}.warc.gz"
+    name = f"{run_id}.warc.gz" if part == 0 else f"{run_id}.{part:04d}.warc.gz"
+    return root / run_id[:4] / run_id[4:6] / run_id[6:8] / name
 
 
 def archive_responses(
-    settings: Settings, run_id: str, ingested: Ingested, store: Store | None = None
-) -> Path | None:
-    """Write the run's successful responses to its WARC file (if archiving is on)."""
+    settings: Settings, run_id: str, ingested: Ingested, store: Store | None = None,
+    part: int = 0,
+) -> Path | None:  # fmt: skip
+    """Write successful responses to the run's WARC file (if archiving is on): each chunk
+    of a pass to a file of its own (`part`), written whole, so a kill leaves whole files."""
     if not settings.archive or not ingested.responses:
         return None
-    path = archive_path(settings, run_id, store)
+    path = archive_path(settings, run_id, store, part)
     write_archive(path, ingested.responses)
     return path
 
@@ -413,21 +479,31 @@ def import_archive(
     paths: Sequence[Path], settings: Settings, *, progress: Progress = _quiet
 ) -> dict[str, int]:
     """Rebuild raw pages from WARC files written by earlier runs, waiting for `enrich`.
-    Pages already stored are replaced by the archived copy; nothing is fetched."""
+    Pages already stored are replaced by the archived copy; nothing is fetched. The pages
+    go to the spool as they are read, so one page at a time is held, and load every
+    `pass_load_pages` (one run, one `runs` row, in batches run_id.0001, ...)."""
     started = datetime.now(UTC)
     stats = RunStats()
-    pages: list[tuple[FeedEntry, Page]] = []
+    store = open_store(settings)
+    run_id = new_run_id(started)
+    run: dict[str, Any] = {"run_id": run_id, "started_at": started}
+    loads = RunLoads(store, run_id, settings.pass_load_pages)
+    pages = 0
     progress("read archive files", 0, len(paths))
     for done, path in enumerate(paths, 1):
         for kind, entry, page in read_archive(Path(path)):
             if kind == "article" and entry is not None:
-                pages.append((entry, page))
+                loads.add(Batch(run=run, raw_pages=[raw_page_row(run_id, entry, page,
+                                                                 None)]))  # fmt: skip
+                pages += 1
+                if loads.due():
+                    loads.load(_interim(run_row(run_id, started, stats, settings,
+                                                "archive-import", None)))  # fmt: skip
         progress("read archive files", done, len(paths))
-    run = run_row(new_run_id(started), started, stats, settings, "archive-import", None)
-    batch = Batch(run=run)
-    batch.raw_pages = [raw_page_row(run["run_id"], e, p, None) for e, p in pages]
-    open_store(settings).load(batch)
-    return {"pages": len(pages)}
+    loads.load(run_row(run_id, started, stats, settings, "archive-import", None))
+    if loads.locked is not None:
+        raise loads.locked
+    return {"pages": pages}
 
 
 def _status(stats: RunStats) -> str:
@@ -527,19 +603,100 @@ def enrich_to_batch(
                        done=done)  # fmt: skip
 
 
-def _load(batch: Batch, store: Store, stats: RunStats) -> RunResult:
-    status = batch.run["status"]
-    spool = store.spool(batch)
-    try:
-        result = store.load_pending()
-    except DatabaseLocked as exc:
-        return RunResult(
-            batch.run_id, status, stats, loaded=False, spool_path=str(spool),
-            message=f"{exc} The batch is saved in {spool} and the next run loads it "
-            "(or run `newsevents load-spool`).",
+def _interim(run: dict[str, Any]) -> dict[str, Any]:
+    """The run row a batch carries that is not the run's last: the stats so far, status
+    incomplete and no finish time (its last batch writes the whole run's)."""
+    return {**run, "status": INCOMPLETE, "finished_at": None}
+
+
+class RunLoads:
+    """The batches one run loads. Rows are appended to an open spool batch as they are
+    made (`add`); `load` finishes it, named run_id.NNNN, and loads it with every batch
+    waiting before it. Once a load finds the store locked, later ones (but the last) only
+    spool, so a run waits for the lock at most twice."""
+
+    def __init__(self, store: Store, run_id: str, every: int) -> None:
+        self.store, self.run_id, self.every = store, run_id, every
+        self.parts = 0
+        self.writer: SpoolWriter | None = None
+        self.locked: DatabaseLocked | None = None
+        self.waiting: list[Path] = []  # this run's batches spooled but not loaded
+        self.earlier: list[str] = []  # batches of other runs loaded on the way
+
+    def add(self, batch: Batch) -> None:
+        if self.writer is None:
+            self.parts += 1
+            self.writer = self.store.start_spool(f"{self.run_id}.{self.parts:04d}")
+        self.writer.add(batch)
+
+    def due(self) -> bool:
+        """The open batch holds `every` pages: time to load it."""
+        return self.writer is not None and self.writer.rows["raw_pages"] >= self.every
+
+    def load(self, run: dict[str, Any]) -> None:
+        final = run["status"] != INCOMPLETE
+        if self.writer is None:
+            if not final:
+                return
+            self.add(Batch(run=run))  # the last batch carries the run's row, if nothing else
+        assert self.writer is not None
+        path = self.store.finish_spool(self.writer, run)
+        self.writer = None
+        self.waiting.append(path)
+        if self.locked is not None and not final:
+            return
+        try:
+            result = self.store.load_pending()
+        except DatabaseLocked as exc:
+            self.locked = exc
+            return
+        self.locked = None
+        self.waiting = [p for p in self.waiting if p.exists()]
+        mine = f"{self.run_id}."
+        self.earlier += [b for b in result.loaded if not b.startswith(mine)]
+
+
+class RunEnricher:
+    """Enrich for the chunks of one run: what they share is the bodies and URLs seen,
+    the store's and the earlier chunks', so a duplicate across chunks is caught as in
+    one batch. Feed the chunks in article-id order (mark_duplicates makes the lowest id
+    of identical bodies the original), and they choose the originals one batch would.
+    `urls`: every URL of the run, so that a page naming another page of the run as its
+    canonical link is a duplicate whichever chunk that page is in."""
+
+    def __init__(
+        self, settings: Settings, stats: RunStats, state: StoreState,
+        feeds: Mapping[str, tuple[str | None, str | None]], *, urls: Iterable[str] = (),
+        nlp: Any | None = None,
+    ) -> None:  # fmt: skip
+        self.settings, self.stats, self.nlp = settings, stats, nlp
+        self.hashes = dict(state.hashes)
+        self.urls = set(state.urls) | set(urls)
+        self.languages = {f: lang for f, (lang, _) in feeds.items() if lang}
+        self.countries = {f: country for f, (_, country) in feeds.items() if country}
+
+    def enrich(self, pages: Sequence[tuple[FeedEntry, Page]], progress: Progress) -> Enriched:
+        out = enrich(
+            pages, self.settings, self.stats, nlp=self.nlp, known_hashes=self.hashes,
+            known_urls=self.urls, languages=self.languages, countries=self.countries,
+            progress=progress,
         )  # fmt: skip
-    earlier = [r for r in result.loaded if r != batch.run_id]
-    return RunResult(batch.run_id, status, stats, loaded=True, earlier_loaded=earlier)
+        for article in out.articles:
+            if article.status == "ok" and article.duplicate_of is None:
+                self.hashes.setdefault(article.content_hash, article.article_id)
+        return out
+
+
+class _Laps:
+    """Seconds per stage (stats.seconds), summed over the chunks of a pass."""
+
+    def __init__(self, stats: RunStats) -> None:
+        self.stats, self.clock = stats, time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stats.seconds[stage] = round(self.stats.seconds.get(stage, 0) + now - self.clock, 3)
+        self.clock = now
 
 
 def run_pass(
@@ -550,35 +707,70 @@ def run_pass(
     trigger: str = "cli",
     progress: Progress = _quiet,
 ) -> RunResult:
-    """Ingest and enrich in one go, and load the result as one batch."""
+    """Ingest and enrich, a chunk of `pass_batch_pages` pages at a time (fetch, archive,
+    extract, deduplicate, tag and code, spool), loading every `pass_load_pages` pages and
+    at the end: one run, one `runs` row, in batches run_id.0001, .0002, ... No more than
+    one chunk's pages, bodies and docs are held at once. The feeds' rows (and so their
+    validators) are in the last batch: a run cut short leaves what it loaded, and the next
+    run reads the whole feeds again and fetches only what is missing."""
     started = datetime.now(UTC)
     stats = RunStats()
-    clock = time.perf_counter()
-
-    def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        stats.seconds[stage] = round(now - clock, 3)
-        clock = now
-
+    lap = _Laps(stats)
     store = open_store(settings)
     active = enabled_feeds(feeds)
     stats.feeds_total = len(active)
     state = store.state()  # a read-only snapshot: never waits for the write lock
+    run_id = new_run_id(started)
+    run = {"run_id": run_id, "started_at": started}
+    coder_version = coder_for(settings).version
+    loads = RunLoads(store, run_id, settings.pass_load_pages)
     lap("prepare")
-    ingested = ingest(active, settings, state.urls, stats, state.validators,
-                      hosts_dir=store.hosts_dir, progress=progress)  # fmt: skip
-    lap("fetch")
-    batch = enrich_to_batch(
-        ingested.pages, settings, stats, state, started=started, trigger=trigger,
-        feeds={f.name: (f.language, f.country) for f in active}, ingested=ingested, nlp=nlp,
-        progress=progress,
-    )  # fmt: skip
-    archive_responses(settings, batch.run_id, ingested, store)
-    lap("enrich")
-    result = _load(batch, store, stats)
+    with http_session(settings, store.hosts_dir) as http:
+        head, entries = http.read_feeds(active, state.urls, stats, state.validators, progress)
+        entries.sort(key=lambda e: article_id(e.url))  # the order of RunEnricher
+        languages = {f.name: (f.language, f.country) for f in active}
+        enricher = RunEnricher(settings, stats, state, languages,
+                               urls=[e.url for e in entries], nlp=nlp)  # fmt: skip
+        # The feeds' log rows go with the first batch, their responses to the first WARC.
+        loads.add(build_batch(run, Ingested(logs=head.logs), None))
+        carried, head.responses = head.responses, []
+        fetched, enriched_pages, total = 0, 0, len(entries)
+        lap("fetch")
+        for part, chunk in enumerate(_batches(entries, settings.pass_batch_pages)):
+            got = http.fetch_pages(chunk, stats, _within(progress, fetched, total))
+            fetched += len(chunk)
+            got.responses[:0], carried = carried, []
+            archive_responses(settings, run_id, got, store, part)
+            got.responses = []
+            lap("fetch")
+            enriched = enricher.enrich(got.pages, _within(progress, enriched_pages, total))
+            enriched_pages += len(got.pages)
+            loads.add(build_batch(run, got, enriched, pages=got.pages,
+                                  enriched_at=datetime.now(UTC)))  # fmt: skip
+            del got, enriched  # the chunk's pages, bodies and tags are on disk now
+            lap("enrich")
+            if loads.due():
+                loads.load(_interim(run_row(run_id, started, stats, settings, trigger,
+                                            coder_version)))  # fmt: skip
+                lap("load")
+        if carried:  # no page to fetch: the feeds' responses alone
+            archive_responses(settings, run_id, Ingested(responses=carried), store)
+    for task in ("extract", "tag and code"):  # pages that failed to fetch are not enriched
+        progress(task, enriched_pages, enriched_pages)
+    loads.add(Batch(run=run, feeds=[feed_row(h, started) for h in head.health]))
+    final = run_row(run_id, started, stats, settings, trigger, coder_version)
+    loads.load(final)
     lap("load")
-    return result
+    status = final["status"]
+    if loads.locked is not None:
+        where = loads.waiting[-1] if len(loads.waiting) == 1 else store.spool_dir
+        return RunResult(
+            run_id, status, stats, loaded=False, spool_path=str(loads.waiting[-1]),
+            message=f"{loads.locked} The run's {len(loads.waiting)} batch(es) wait in "
+            f"{where} and the next run loads them (or run `newsevents load-spool`).",
+            earlier_loaded=loads.earlier,
+        )  # fmt: skip
+    return RunResult(run_id, status, stats, loaded=True, earlier_loaded=loads.earlier)
 
 
 # --- the same stages, split for Airflow ---------------------------------------------------
@@ -587,7 +779,9 @@ def run_pass(
 def ingest_feeds_to_spool(
     feeds: Sequence[Feed], settings: Settings, *, trigger: str = "airflow"
 ) -> dict[str, Any]:
-    """Ingest some feeds and leave the batch in the spool (no database write).
+    """Ingest some feeds and leave the batch in the spool (no database write). The pages
+    are fetched, archived and spooled a chunk (`pass_batch_pages`) at a time, so no more
+    than a chunk's bodies are held.
 
     Returns ids, counts and the spool path: small enough for XCom."""
     started = datetime.now(UTC)
@@ -596,12 +790,24 @@ def ingest_feeds_to_spool(
     active = enabled_feeds(feeds)
     stats.feeds_total = len(active)
     state = store.state(hashes=False)
-    ingested = ingest(active, settings, state.urls, stats, state.validators,
-                      hosts_dir=store.hosts_dir)  # fmt: skip
-    run = run_row(new_run_id(started), started, stats, settings, trigger, None)
-    archive_responses(settings, run["run_id"], ingested, store)
-    spool = store.spool(build_batch(run, ingested, None))
-    return {"run_id": run["run_id"], "spool": str(spool), "pages": len(ingested.pages),
+    run_id = new_run_id(started)
+    run = {"run_id": run_id, "started_at": started}
+    writer = store.start_spool(run_id)
+    with http_session(settings, store.hosts_dir) as http:
+        head, entries = http.read_feeds(active, state.urls, stats, state.validators)
+        writer.add(build_batch(run, head, None))
+        carried, head.responses = head.responses, []
+        for part, chunk in enumerate(_batches(entries, settings.pass_batch_pages)):
+            got = http.fetch_pages(chunk, stats)
+            got.responses[:0], carried = carried, []
+            archive_responses(settings, run_id, got, store, part)
+            writer.add(build_batch(run, Ingested(logs=got.logs, pages=got.pages), None))
+            del got
+        if carried:
+            archive_responses(settings, run_id, Ingested(responses=carried), store)
+    run = run_row(run_id, started, stats, settings, trigger, None)
+    spool = store.finish_spool(writer, run)
+    return {"run_id": run_id, "spool": str(spool), "pages": writer.rows["raw_pages"],
             "failed": stats.articles_failed, "feeds_failed": stats.feeds_failed}  # fmt: skip
 
 
@@ -609,17 +815,30 @@ def enrich_waiting_to_spool(
     settings: Settings, *, nlp: Any | None = None, limit: int = 5000, trigger: str = "airflow",
     progress: Progress = _quiet,
 ) -> dict[str, Any]:  # fmt: skip
-    """Extract, tag and code waiting raw pages, and leave the batch in the spool."""
+    """Extract, tag and code waiting raw pages (the oldest `limit`), and leave the batch in
+    the spool: one run, read and enriched `pass_batch_pages` pages at a time and written to
+    the spool as it goes, so no more than a chunk's pages are held."""
     started = datetime.now(UTC)
     stats = RunStats()
     store = open_store(settings)
     state = store.state()
-    pages = pages_from_rows(store.waiting_pages(limit))
-    batch = enrich_to_batch(pages, settings, stats, state, started=started, trigger=trigger,
-                            feeds=state.feeds, nlp=nlp, progress=progress)  # fmt: skip
-    spool = store.spool(batch)
-    return {"run_id": batch.run_id, "spool": str(spool), "pages": len(pages),
-            "articles": len(batch.articles), "events": stats.events}  # fmt: skip
+    urls = sorted(store.waiting_urls(limit), key=article_id)  # the order of RunEnricher
+    run_id = new_run_id(started)
+    run = {"run_id": run_id, "started_at": started}
+    enricher = RunEnricher(settings, stats, state, state.feeds, nlp=nlp)
+    writer = store.start_spool(run_id)
+    done = 0
+    for start in range(0, len(urls), settings.pass_batch_pages):
+        pages = pages_from_rows(store.raw_pages_of(urls[start : start + settings.pass_batch_pages]))
+        enriched = enricher.enrich(pages, _within(progress, done, len(urls)))
+        writer.add(build_batch(run, None, enriched, pages=pages, enriched_at=datetime.now(UTC),
+                               done=[e.url for e, _ in pages]))  # fmt: skip
+        done += len(pages)
+        del pages, enriched
+    run = run_row(run_id, started, stats, settings, trigger, coder_for(settings).version)
+    spool = store.finish_spool(writer, run)
+    return {"run_id": run_id, "spool": str(spool), "pages": done,
+            "articles": writer.rows["articles"], "events": stats.events}  # fmt: skip
 
 
 def load_spools(paths: Sequence[str], settings: Settings) -> dict[str, int]:
@@ -702,11 +921,11 @@ def _archived_pages(
     return len(latest), pages()
 
 
-def _batches(pages: Iterable[tuple[FeedEntry, Page]], size: int
-             ) -> Iterator[list[tuple[FeedEntry, Page]]]:  # fmt: skip
-    chunk: list[tuple[FeedEntry, Page]] = []
-    for pair in pages:
-        chunk.append(pair)
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """The items in lists of `size` (the last one shorter)."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
         if len(chunk) == size:
             yield chunk
             chunk = []

@@ -36,6 +36,7 @@ def test_default_values_are_the_documented_ones() -> None:
     assert settings.allow_private_hosts == ()
     assert settings.db_path == Path("data/news.duckdb")
     assert settings.refetch is False
+    assert settings.pass_batch_pages == 200 and settings.pass_load_pages == 1000
 
 
 def test_each_store_has_its_own_folders_beside_it(tmp_path: Path) -> None:
@@ -102,6 +103,8 @@ def test_every_documented_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("NEWS_CONCURRENCY", "2")
     monkeypatch.setenv("NEWS_MIN_WORDS", "40")
     monkeypatch.setenv("NEWS_LOCK_TIMEOUT", "1.5")
+    monkeypatch.setenv("NEWS_PASS_BATCH_PAGES", "50")
+    monkeypatch.setenv("NEWS_PASS_LOAD_PAGES", "400")
     settings = load_settings()
     assert settings.db_path == Path("/tmp/x/news.duckdb")
     assert settings.feeds_path == Path("/tmp/x/feeds.yaml")
@@ -110,6 +113,7 @@ def test_every_documented_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> N
     assert settings.concurrency == 2
     assert settings.min_words == 40
     assert settings.lock_timeout_s == 1.5
+    assert settings.pass_batch_pages == 50 and settings.pass_load_pages == 400
 
 
 def test_empty_environment_variable_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -189,6 +189,41 @@ def test_a_busy_writer_loses_nothing_and_never_causes_a_refetch(
     assert not pending_spools(st.spool_dir)
 
 
+def test_a_busy_writer_leaves_every_chunk_of_a_pass_in_the_spool(
+    demo_server: CorpusServer, nlp: Any, tmp_path: Path
+) -> None:
+    """A pass in chunks of 5 pages, loading every 10, while another process holds the
+    working file: every batch of the run waits in the spool, in order; the next pass loads
+    them all, and the run has one runs row with its whole stats."""
+    from tests.test_store import _hold
+
+    settings = make_settings(tmp_path, allow=[demo_server.hostport], lock_timeout_s=0.3,
+                             pass_batch_pages=5, pass_load_pages=10)  # fmt: skip
+    st = open_store(settings)
+    st.prepare()
+    other = _hold(st.writer_path)  # type: ignore[attr-defined]
+    try:
+        first = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+    finally:
+        other.communicate("")
+    assert not first.loaded and first.stats.articles_fetched == PAGES
+    waiting = [p.name for p in pending_spools(st.spool_dir)]
+    assert len(waiting) >= 4 and waiting == sorted(waiting)
+    assert all(name.startswith(first.run_id + ".") for name in waiting)
+    assert f"{len(waiting)} batch(es)" in (first.message or "")
+    assert row_counts(settings.db_path)["articles"] == 0
+
+    after = run_pass(demo_server.feeds(), settings, nlp=nlp, trigger="test")
+    assert after.loaded and after.earlier_loaded == waiting
+    assert after.stats.articles_fetched == 0
+    counts = row_counts(settings.db_path)
+    assert counts["articles"] == PAGES and counts["events"] == first.stats.events
+    runs = db_rows(settings.db_path, "select run_id, status, articles_fetched from runs "
+                   "order by started_at")  # fmt: skip
+    assert runs == [(first.run_id, first.status, PAGES), (after.run_id, after.status, 0)]
+    assert not pending_spools(st.spool_dir)
+
+
 def test_demo_events_are_fully_filled(demo_run: Any) -> None:
     settings, _, _ = demo_run
     gaps = db_rows(

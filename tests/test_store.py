@@ -127,6 +127,43 @@ def test_load_is_idempotent(any_store: Store) -> None:
     assert any_store.query("select count(distinct article_id) from articles")[1] == [(2,)]
 
 
+def test_a_run_in_several_batches_has_one_runs_row(any_store: Store) -> None:
+    """The batches of one run (run_id.NNNN) load one at a time, each once; runs keeps one
+    row, incomplete until the run's last batch writes the whole run's, which a late
+    non-final batch never overwrites."""
+    parts = [_batch("run-1", [a], [(a, 0)]) for a in ("a1", "a2", "a3")]
+    for n, part in enumerate(parts, 1):
+        part.batch_id = f"run-1.{n:04d}"
+    for part in parts[:2]:
+        part.run.update(status="incomplete", finished_at=None, articles_fetched=1)
+    parts[2].run["articles_fetched"] = 3
+    assert any_store.load(parts[0]).loaded == ["run-1.0001"]
+    runs = "select run_id, status, finished_at is null, articles_fetched, load_attempts from runs"
+    assert any_store.query(runs)[1] == [("run-1", "incomplete", True, 1, 1)]
+    assert any_store.load(parts[2]).loaded == ["run-1.0003"]
+    assert any_store.load(parts[1]).loaded == ["run-1.0002"]  # after the last: row kept
+    assert any_store.load(parts[1]).skipped == ["run-1.0002"]
+    assert any_store.query(runs)[1] == [("run-1", "ok", False, 3, 3)]
+    assert _count(any_store, "articles") == 3 and _count(any_store, "loads") == 3
+    assert not pending_spools(any_store.spool_dir)
+
+
+def test_runs_loaded_before_batches_had_ids_are_recorded_as_loaded(any_store: Store) -> None:
+    """Migration 0011 records every stored run as its own loaded batch, so a spool of
+    such a run (its delete cut short) is still skipped."""
+    con = _store_at(any_store, 10)
+    try:
+        run = _batch("run-old", [], []).run
+        con.execute(f"insert into runs ({', '.join(run)}) values ({', '.join('?' for _ in run)})",
+                    list(run.values()))  # fmt: skip
+    finally:
+        con.close()
+    assert any_store.migrate() == ["0011_loads"]
+    assert any_store.query("select batch_id, run_id from loads")[1] == [("run-old", "run-old")]
+    assert any_store.load(_batch("run-old", ["a1"], [])).skipped == ["run-old"]
+    assert _count(any_store, "articles") == 0
+
+
 def test_upsert_keeps_first_seen_at(any_store: Store) -> None:
     any_store.load(_batch("run-1", ["a1"], []))
     later = _batch("run-2", ["a1"], [])
@@ -446,7 +483,7 @@ def test_migration_0010_gives_stored_events_the_ids_new_events_get(any_store: St
                     "values ('r1', ['a1-3', 'a1-0'], 'a1-3')")  # fmt: skip
     finally:
         con.close()
-    assert any_store.migrate() == ["0010_reprocess"]
+    assert any_store.migrate() == ["0010_reprocess", "0011_loads"]
     expected = event_ids(events)
     assert len(set(expected)) == 4
     stored = any_store.query("select event_id from events order by event_idx")[1]

@@ -31,6 +31,7 @@ from pipeline.store.export import ExportResult
 from pipeline.store.search import SearchResult
 from pipeline.store.spool import (
     Batch,
+    SpoolWriter,
     check_owner,
     pending_spools,
     pending_urls,
@@ -60,9 +61,10 @@ class StoreState:
 
 @dataclass
 class LoadResult:
-    loaded: list[str] = field(default_factory=list)  # run ids loaded
+    # batch ids (the spool folders' names: a run's id, or run_id.NNNN for a part of one)
+    loaded: list[str] = field(default_factory=list)  # batches loaded
     skipped: list[str] = field(default_factory=list)  # already loaded earlier
-    attempts: dict[str, int] = field(default_factory=dict)  # run id -> load attempts
+    attempts: dict[str, int] = field(default_factory=dict)  # batch id -> load attempts
 
 
 @contextmanager
@@ -256,6 +258,13 @@ class Store(ABC):
         with self.reader() as con:
             return sql.waiting_pages(con, limit)
 
+    def waiting_urls(self, limit: int) -> list[str]:
+        """The URLs of raw pages not yet enriched, oldest first (at most `limit`)."""
+        if not self.exists():
+            return []
+        with self.reader() as con:
+            return sql.waiting_urls(con, limit)
+
     def waiting_count(self) -> int:
         if not self.exists():
             return 0
@@ -288,10 +297,22 @@ class Store(ABC):
 
     def spool(self, batch: Batch) -> Path:
         if batch.store_id is None:
-            # a store not created yet (its creator holds the lock): any store takes it
-            with contextlib.suppress(DatabaseLocked):
-                batch.store_id = self.store_id()
+            batch.store_id = self._spool_owner()
         return write_spool(batch, self.spool_dir)
+
+    def _spool_owner(self) -> str | None:
+        # a store not created yet (its creator holds the lock): any store takes the batch
+        with contextlib.suppress(DatabaseLocked):
+            return self.store_id()
+        return None
+
+    def start_spool(self, batch_id: str) -> SpoolWriter:
+        """A batch to write to the spool a part at a time (see `finish_spool`)."""
+        return SpoolWriter(self.spool_dir, batch_id)
+
+    def finish_spool(self, writer: SpoolWriter, run: dict[str, Any]) -> Path:
+        """Make a batch written part by part a waiting batch, under this run row."""
+        return writer.finish(run, self._spool_owner())
 
     def load_spools(self, paths: Sequence[Path]) -> LoadResult:
         """Load spooled batches, oldest first, each in its own transaction (retried on a
@@ -332,13 +353,13 @@ class Store(ABC):
         batch = read_spool(path)
         check_owner(batch, self.store_id(), self.describe())
         loaded, attempts = self._with_retries(
-            f"load {batch.run_id}",
+            f"load {batch.batch_id}",
             lambda con, attempt: sql.load_batch(
                 con, batch, attempts=attempt, lake=self.kind == "ducklake"
             ),
         )
-        (result.loaded if loaded else result.skipped).append(batch.run_id)
-        result.attempts[batch.run_id] = attempts
+        (result.loaded if loaded else result.skipped).append(batch.batch_id)
+        result.attempts[batch.batch_id] = attempts
         remove_spool(path)
 
     def load_pending(self) -> LoadResult:

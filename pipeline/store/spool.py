@@ -1,9 +1,13 @@
 """Batches and the spool: everything one pass writes, on disk before it is loaded.
 
-A pass never writes row by row. It writes its whole batch to the store's spool directory
+A pass never writes row by row. It writes its batch to the store's spool directory
 (newline-delimited JSON, one file per table, and run.json), then loads it in one
 transaction, then deletes it. A batch that cannot be loaded yet waits there for the next
-load. run.json records the identity of the store the batch was read from (`store_id`),
+load. A batch may be written a part at a time (`SpoolWriter`: a long pass appends each
+chunk of pages it has tagged), in a hidden folder that becomes a waiting batch only when
+it is finished, so a load never sees half a batch. Each batch has an id, the name of its
+folder: its run id, or `run_id.NNNN` for the parts of a run loaded in several batches.
+run.json records the identity of the store the batch was read from (`store_id`),
 and a store refuses a batch of another store (`StoreMismatch`), so a spool folder given to
 the wrong database can never mix two stores' rows.
 """
@@ -40,10 +44,15 @@ class Batch:
     raw_done: list[dict[str, Any]] = field(default_factory=list)  # {url, enriched_at}
     # article ids whose entities, places and events are replaced
     tagged: list[str] = field(default_factory=list)
+    batch_id: str | None = None  # None: the run's one batch, named after the run
 
     @property
     def run_id(self) -> str:
         return str(self.run["run_id"])
+
+    @property
+    def id(self) -> str:
+        return self.batch_id or self.run_id
 
 
 @dataclass
@@ -54,6 +63,7 @@ class SpooledBatch:
     run: dict[str, Any]
     tagged: list[str]
     store_id: str | None
+    batch_id: str
 
     @property
     def run_id(self) -> str:
@@ -69,26 +79,58 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+class SpoolWriter:
+    """One batch written to spool_dir/<batch_id>/ a part at a time: the rows of each part
+    are appended to the table files of a hidden folder (so only the part in hand is in
+    memory), which `finish` renames into place. A process killed before that leaves only
+    the hidden folder, which no load takes for a waiting batch."""
+
+    def __init__(self, spool_dir: Path, batch_id: str) -> None:
+        self.batch_id = batch_id
+        self.final = spool_dir / batch_id
+        self.tmp = spool_dir / f".{batch_id}.tmp"
+        self.tagged: list[str] = []
+        self.rows = dict.fromkeys(TABLE_NAMES, 0)  # rows written so far, per table
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir(parents=True)
+        for table in TABLE_NAMES:
+            (self.tmp / f"{table}.jsonl").touch()
+
+    def add(self, batch: Batch) -> None:
+        """Append a part's rows (its run row is not written: `finish` writes the run's)."""
+        for table in TABLE_NAMES:
+            rows = getattr(batch, table)
+            if not rows:
+                continue
+            with (self.tmp / f"{table}.jsonl").open("a", encoding="utf-8") as handle:
+                for row in rows:
+                    handle.write(json.dumps(row, default=_json_default, ensure_ascii=False))
+                    handle.write("\n")
+            self.rows[table] += len(rows)
+        self.tagged.extend(batch.tagged)
+
+    def finish(self, run: dict[str, Any], store_id: str | None) -> Path:
+        """Write run.json and make the batch a waiting one (an atomic rename)."""
+        meta = {"run": run, "batch_id": self.batch_id, "tagged": self.tagged,
+                "store_id": store_id}  # fmt: skip
+        (self.tmp / "run.json").write_text(json.dumps(meta, default=_json_default),
+                                           encoding="utf-8")  # fmt: skip
+        shutil.rmtree(self.final, ignore_errors=True)
+        self.tmp.rename(self.final)
+        return self.final
+
+
 def write_spool(batch: Batch, spool_dir: Path) -> Path:
-    """Write a batch to spool_dir/<run_id>/ atomically (write, then rename)."""
-    final = spool_dir / batch.run_id
-    tmp = spool_dir / f".{batch.run_id}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for table in TABLE_NAMES:
-        with (tmp / f"{table}.jsonl").open("w", encoding="utf-8") as handle:
-            for row in getattr(batch, table):
-                handle.write(json.dumps(row, default=_json_default, ensure_ascii=False) + "\n")
-    meta = {"run": batch.run, "tagged": batch.tagged, "store_id": batch.store_id}
-    (tmp / "run.json").write_text(json.dumps(meta, default=_json_default), encoding="utf-8")
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
-    return final
+    """Write a batch to spool_dir/<batch id>/ atomically (write, then rename)."""
+    writer = SpoolWriter(spool_dir, batch.id)
+    writer.add(batch)
+    return writer.finish(batch.run, batch.store_id)
 
 
 def read_spool(path: Path) -> SpooledBatch:
     meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
-    return SpooledBatch(path, meta["run"], meta.get("tagged", []), meta.get("store_id"))
+    return SpooledBatch(path, meta["run"], meta.get("tagged", []), meta.get("store_id"),
+                        meta.get("batch_id") or meta["run"]["run_id"])  # fmt: skip
 
 
 def remove_spool(path: Path) -> None:
@@ -105,7 +147,8 @@ def remove_spool(path: Path) -> None:
 
 
 def pending_spools(spool_dir: Path) -> list[Path]:
-    """Batches waiting in spool_dir, oldest first (run ids start with their time).
+    """Batches waiting in spool_dir, oldest first (run ids start with their time, and the
+    parts of one run are numbered in order).
     Leftovers of a deletion that was cut short are swept away here."""
     if not spool_dir.exists():
         return []
@@ -132,7 +175,7 @@ def check_owner(batch: SpooledBatch, store_id: str, store_name: str) -> None:
     """Refuse a batch that was read from another store."""
     if batch.store_id and batch.store_id != store_id:
         raise StoreMismatch(
-            f"batch {batch.run_id} in {batch.path.parent} belongs to store {batch.store_id}, "
+            f"batch {batch.batch_id} in {batch.path.parent} belongs to store {batch.store_id}, "
             f"not to {store_name} (store {store_id}). It was spooled by a pass on another "
             "database: load it there (`newsevents load-spool --db THAT_DATABASE`), or move "
             "it away. Nothing was loaded."

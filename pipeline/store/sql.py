@@ -200,27 +200,51 @@ def _load_rows(con: Connection, batch: SpooledBatch, *, attempts: int, lake: boo
     derived.touch_events(con, touched)
     derived.refresh(con)
     rebuild_daily_summary(con)
-    run = {**batch.run, "load_attempts": attempts}
+    _record_run(con, batch, attempts)
+    if lake:  # the snapshot is named after its run: time travel by run id
+        con.execute("call ducklake_set_commit_message('lake', 'newsevents', ?)", [batch.run_id])
+
+
+INCOMPLETE = "incomplete"  # runs.status of a run whose last batch is not loaded yet
+
+
+def _record_run(con: Connection, batch: SpooledBatch, attempts: int) -> None:
+    """Record the batch in loads, and its run in runs: one row per run, which each batch
+    of the run rewrites (its stats so far), but a batch that is not the run's last never
+    overwrites the row its last batch wrote (loaded out of order by another process)."""
+    con.execute(
+        "insert into loads (batch_id, run_id, loaded_at, load_attempts) values (?, ?, now(), ?)",
+        [batch.batch_id, batch.run_id, attempts],
+    )
+    total = int(con.execute(
+        "select sum(load_attempts) from loads where run_id = ?", [batch.run_id]
+    ).fetchall()[0][0])  # fmt: skip
+    final = batch.run["status"] != INCOMPLETE
+    stored = con.execute("select status from runs where run_id = ?", [batch.run_id]).fetchall()
+    if stored and stored[0][0] != INCOMPLETE and not final:
+        con.execute("update runs set load_attempts = ? where run_id = ?", [total, batch.run_id])
+        return
+    con.execute("delete from runs where run_id = ?", [batch.run_id])
+    run = {**batch.run, "load_attempts": total}
     columns = list(run)
     con.execute(
         f"insert into runs ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})",
         [run[c] for c in columns],
     )
-    if lake:  # the snapshot is named after its run: time travel by run id
-        con.execute("call ducklake_set_commit_message('lake', 'newsevents', ?)", [batch.run_id])
 
 
 def load_batch(
     con: Connection, batch: SpooledBatch, *, attempts: int = 1, lake: bool = False
 ) -> bool:
-    """Load one spooled batch in a single transaction. Returns False if that run was
+    """Load one spooled batch in a single transaction. Returns False if that batch was
     already loaded (nothing is written). The caller deletes the spool."""
     try:
         with transaction(con):
             # The write fence: every load updates this one row, so two loads that overlap
             # in time conflict at commit (DuckLake), and one retries, seeing the other's rows.
-            con.execute("update store_info set value = ? where key = 'last_load'", [batch.run_id])
-            if con.execute("select 1 from runs where run_id = ?", [batch.run_id]).fetchall():
+            con.execute("update store_info set value = ? where key = 'last_load'",
+                        [batch.batch_id])  # fmt: skip
+            if con.execute("select 1 from loads where batch_id = ?", [batch.batch_id]).fetchall():
                 raise _LoadedBefore
             _load_rows(con, batch, attempts=attempts, lake=lake)
     except _LoadedBefore:  # rolled back: nothing written, the fence included
@@ -271,6 +295,15 @@ def waiting_pages(con: Connection, limit: int) -> list[dict[str, Any]]:
             [limit],
         )
     )
+
+
+def waiting_urls(con: Connection, limit: int) -> list[str]:
+    """The URLs of the raw pages `waiting_pages` gives, without their bodies."""
+    rows = con.execute(
+        "select url from raw_pages where enriched_at is null order by fetched_at, url limit ?",
+        [limit],
+    ).fetchall()
+    return [url for (url,) in rows]
 
 
 def waiting_count(con: Connection) -> int:
