@@ -316,22 +316,25 @@ class Steps:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
-        self._stack: list[float] = []  # the time of the steps called by each open step
+        self.cpu: dict[str, float] = {}  # CPU seconds of this process (DuckDB's threads too)
+        self._stack: list[tuple[float, float]] = []  # time of the steps each open step calls
 
     def wrap(self, owner: Any, attr: str, label: str) -> None:
         fn = getattr(owner, attr)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            self._stack.append(0.0)
-            started = time.perf_counter()
+            self._stack.append((0.0, 0.0))
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                took = time.perf_counter() - started
-                inner = self._stack.pop()
+                took, took_cpu = time.perf_counter() - started, time.process_time() - cpu
+                inner, inner_cpu = self._stack.pop()
                 self.seconds[label] = self.seconds.get(label, 0.0) + took - inner
+                self.cpu[label] = self.cpu.get(label, 0.0) + took_cpu - inner_cpu
                 if self._stack:
-                    self._stack[-1] += took
+                    outer, outer_cpu = self._stack[-1]
+                    self._stack[-1] = (outer + took, outer_cpu + took_cpu)
 
         setattr(owner, attr, timed)
 
@@ -382,23 +385,27 @@ def bench_realistic(kinds: list[str], articles: int, per_load: int, tmp: Path, p
         st = make(kind, tmp / kind, pg)
         st.prepare()
         steps.seconds.clear()
+        steps.cpu.clear()
         times = []
+        cpu0 = time.process_time()
         for batch in batches:
             t0 = time.perf_counter()
             st.load(batch)
             times.append(time.perf_counter() - t0)
-        total = sum(times)
-        split = dict(steps.seconds)
+        total, total_cpu = sum(times), time.process_time() - cpu0
+        split, cpu = dict(steps.seconds), dict(steps.cpu)
         split["other (open, migrate, claim)"] = total - sum(split.values())
+        cpu["other (open, migrate, claim)"] = total_cpu - sum(cpu.values())
         n = st.query("select count(*) from articles")[1][0][0]
-        print(f"### {names[kind]}: {total:.2f} s in all ({n:,} articles stored)\n")
+        print(f"### {names[kind]}: {total:.2f} s in all, {total_cpu:.2f} CPU-s "
+              f"({n:,} articles stored)\n")  # fmt: skip
         if len(times) > 1:
             print(f"loads: first {times[0]:.2f} s, median {statistics.median(times):.2f} s, "
                   f"last {times[-1]:.2f} s\n")  # fmt: skip
-        print("| step | seconds | share |")
-        print("|---|---:|---:|")
+        print("| step | seconds | share | CPU-seconds (DuckDB's threads included) |")
+        print("|---|---:|---:|---:|")
         for label, s in sorted(split.items(), key=lambda kv: -kv[1]):
-            print(f"| {label} | {s:.2f} | {s / total:.0%} |")
+            print(f"| {label} | {s:.2f} | {s / total:.0%} | {cpu[label]:.2f} |")
         print(f"\nload average after: {os.getloadavg()[0]:.2f}\n", flush=True)
 
 

@@ -75,10 +75,11 @@ def write_spool(batch: Batch, spool_dir: Path) -> Path:
     tmp = spool_dir / f".{batch.run_id}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    # One encoder for every row (json.dumps makes one per call): the same text.
+    encode = json.JSONEncoder(default=_json_default, ensure_ascii=False).encode
     for table in TABLE_NAMES:
         with (tmp / f"{table}.jsonl").open("w", encoding="utf-8") as handle:
-            for row in getattr(batch, table):
-                handle.write(json.dumps(row, default=_json_default, ensure_ascii=False) + "\n")
+            handle.writelines(f"{line}\n" for line in map(encode, getattr(batch, table)))
     meta = {"run": batch.run, "tagged": batch.tagged, "store_id": batch.store_id}
     (tmp / "run.json").write_text(json.dumps(meta, default=_json_default), encoding="utf-8")
     shutil.rmtree(final, ignore_errors=True)
