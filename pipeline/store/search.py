@@ -121,8 +121,7 @@ def _in(con: Connection, catalog: str | None) -> Iterator[None]:
 
 
 _TEMPS = ("_search_usable", "_search_source", "_search_indexed", "_search_add", "_search_drop",
-          "_search_gone", "_search_new_docs", "_search_new_words", "_search_new_stems",
-          "_search_new_terms")  # fmt: skip
+          "_search_gone", "_search_new_docs", "_search_new_terms")  # fmt: skip
 
 
 def _drop_temps(con: Connection) -> None:

@@ -31,21 +31,18 @@ select
     *
 from temp.main._search_add;
 
--- The new documents' words, as fts's tokenize macro splits them (not yet stemmed).
-create or replace temp table _search_new_words as
-select docid, (select fieldid from fts_search_article_text.fields where field = 'title') as fieldid,
-       unnest(fts_search_article_text.tokenize(title)) as w
-from temp.main._search_new_docs
-union all
-select docid, (select fieldid from fts_search_article_text.fields where field = 'body'),
-       unnest(fts_search_article_text.tokenize(body))
-from temp.main._search_new_docs;
-
--- Each distinct word stop-listed and stemmed once, not once per occurrence (a load of
--- 1,000 articles has some 900,000 words and 20,000 distinct ones).
-create or replace temp table _search_new_stems as
-select w, stem(w, 'porter') as term
-from (select distinct w from temp.main._search_new_words)
+create or replace temp table _search_new_terms as
+with tokenized as (
+    select docid, (select fieldid from fts_search_article_text.fields where field = 'title') as fieldid,
+           unnest(fts_search_article_text.tokenize(title)) as w
+    from temp.main._search_new_docs
+    union all
+    select docid, (select fieldid from fts_search_article_text.fields where field = 'body'),
+           unnest(fts_search_article_text.tokenize(body))
+    from temp.main._search_new_docs
+)
+select stem(w, 'porter') as term, docid, fieldid
+from tokenized
 where w is not null and len(w) > 0
   and w not in (select sw from fts_search_article_text.stopwords);
 
@@ -54,27 +51,17 @@ select (select coalesce(max(termid), -1) from fts_search_article_text.dict)
            + row_number() over (order by term),
        term, 0
 from (
-    select distinct term from temp.main._search_new_stems
+    select distinct term from temp.main._search_new_terms
     where term not in (select term from fts_search_article_text.dict)
 );
 
--- The postings (docid, fieldid, termid) of the new documents: every word that is not a
--- stop word, through its term's id (one join with the few distinct words).
-create or replace temp table _search_new_terms as
-with word_ids as (
-    select s.w, d.termid
-    from temp.main._search_new_stems as s
-    join fts_search_article_text.dict as d using (term)
-)
-select t.docid, t.fieldid, i.termid
-from temp.main._search_new_words as t
-join word_ids as i using (w);
-
 insert into fts_search_article_text.terms (docid, fieldid, termid)
-select docid, fieldid, termid from temp.main._search_new_terms;
+select t.docid, t.fieldid, d.termid
+from temp.main._search_new_terms as t
+join fts_search_article_text.dict as d using (term);
 
 insert into fts_search_article_text.docs (docid, name, len)
-select n.docid, n.article_id, count(t.termid)
+select n.docid, n.article_id, count(t.term)
 from temp.main._search_new_docs as n
 left join temp.main._search_new_terms as t using (docid)
 group by n.docid, n.article_id;
@@ -82,9 +69,10 @@ group by n.docid, n.article_id;
 update fts_search_article_text.dict as d
 set df = d.df + g.n
 from (
-    select termid, count(distinct docid) as n
-    from temp.main._search_new_terms
-    group by termid
+    select dict.termid, count(distinct t.docid) as n
+    from temp.main._search_new_terms as t
+    join fts_search_article_text.dict as dict using (term)
+    group by dict.termid
 ) as g
 where d.termid = g.termid;
 
