@@ -29,6 +29,7 @@ and writes the story ids, all inside the load's transaction.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import struct
 from collections import Counter, defaultdict
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from datasketch import MinHash
+    pass
 
 SHINGLE = 3
 NUM_PERM = 128
@@ -75,22 +76,86 @@ def _shingles_of(ws: list[str]) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _template() -> MinHash:
-    # The permutations are the costly part of a MinHash; every signature shares them.
-    # datasketch is imported here, not with the module: its package imports scipy and
-    # redis (about 1.7 s), and every process that opens the store imports this module,
-    # while only a load of new articles makes signatures.
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    # datasketch's own (a, b) for this seed and scheme: the bands of stored articles were
+    # made with them, so they are taken from it rather than re-derived. datasketch is
+    # imported here, not with the module: its package imports scipy and redis (about
+    # 1.7 s), and every process that opens the store imports this module, while only a
+    # load of new articles makes signatures.
     from datasketch import MinHash
 
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
 
 
-def _signature(items: Iterable[str]) -> np.ndarray:
-    from datasketch import MinHash
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finalizer, as datasketch's affine32 scheme pre-mixes each hash."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
 
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_template().permutations, scheme=SCHEME)
-    m.update_batch([s.encode("utf-8") for s in items])
-    return m.hashvalues
+
+_SHA1 = hashlib.sha1
+_DIGEST = operator.methodcaller("digest")
+_CHUNK = 4096  # shingles a block of signatures is computed over: 4096 x 128 fits a cache
+
+
+def _shingle_hashes(ws: list[str]) -> bytes:
+    """The SHA-1 digests (20 bytes each, in order) of a body's shingles at every position,
+    repeats included; datasketch's sha1_hash32 keeps the first 4 bytes, little-endian.
+    Built and hashed by C iterators (map, zip), not a Python loop per shingle."""
+    wb = " ".join(ws).encode("utf-8").split(b" ")  # each word's UTF-8 bytes (no spaces in one)
+    return b"".join(map(_DIGEST, map(_SHA1, map(b" ".join, zip(wb, wb[1:], wb[2:], strict=False)))))
+
+
+def signatures(texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray] | None]:
+    """The MinHash signatures (body, lead) of many bodies at once, identical to
+    datasketch's `MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).update_batch` over
+    the body's shingle set and its lead's (tests/test_stories.py compares them), or None
+    for a body too short to compare. The permutations run over all bodies' shingle hashes
+    at once, a block at a time; a repeated shingle changes no minimum, so no set is made."""
+    out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(texts)
+    digests: list[bytes] = []
+    which: list[int] = []  # the text of each signature
+    for i, text in enumerate(texts):
+        ws = words(text)
+        if len(ws) <= SHINGLE:  # one shingle at most: too short
+            continue
+        d = _shingle_hashes(ws)
+        if d == d[:20] * (len(d) // 20):  # one distinct shingle, repeated
+            continue
+        digests.append(d)
+        which.append(i)
+    if not digests:
+        return out
+    counts = np.fromiter((len(d) // 20 for d in digests), dtype=np.int64, count=len(digests))
+    hashes = _fmix32(np.frombuffer(b"".join(digests), dtype="<u4").reshape(-1, 5)[:, 0])
+    lead_counts = np.minimum(counts, LEAD_WORDS - SHINGLE + 1)  # the lead's shingles come first
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    a, b = _permutations()
+    body = np.empty((len(digests), NUM_PERM), dtype=np.uint32)
+    lead = np.empty_like(body)
+    first = 0
+    while first < len(digests):
+        last = int(np.searchsorted(ends, starts[first] + _CHUNK, side="right"))
+        last = max(last, first + 1)  # a body longer than a block is a block of its own
+        base = starts[first]
+        permuted = hashes[base : ends[last - 1], None] * a
+        permuted += b
+        offsets = starts[first:last] - base
+        body[first:last] = np.minimum.reduceat(permuted, offsets, axis=0)
+        rows = np.concatenate(
+            [np.arange(o, o + n) for o, n in zip(offsets, lead_counts[first:last], strict=True)]
+        )
+        lead_offsets = np.concatenate(([0], np.cumsum(lead_counts[first : last - 1])))
+        lead[first:last] = np.minimum.reduceat(permuted[rows], lead_offsets, axis=0)
+        first = last
+    for k, i in enumerate(which):
+        out[i] = (body[k], lead[k])
+    return out
 
 
 def _band_hashes(signature: np.ndarray, kind: int) -> list[int]:
@@ -102,15 +167,18 @@ def _band_hashes(signature: np.ndarray, kind: int) -> list[int]:
     return out
 
 
+def bands_of_texts(texts: Sequence[str]) -> list[list[int]]:
+    """The LSH band hashes of many bodies (see `bands`), computed together."""
+    return [
+        _band_hashes(sig[0], 0) + _band_hashes(sig[1], 1) if sig is not None else []
+        for sig in signatures(texts)
+    ]
+
+
 def bands(text: str) -> list[int]:
     """The LSH band hashes of a body: `BANDS` for the whole text, `BANDS` for its lead.
     Empty for a body too short to compare."""
-    ws = words(text)  # once: the body's shingles and its lead's come from the same words
-    body = _shingles_of(ws)
-    if len(body) < 2:
-        return []
-    lead = _shingles_of(ws[:LEAD_WORDS])
-    return _band_hashes(_signature(body), 0) + _band_hashes(_signature(lead), 1)
+    return bands_of_texts([text])[0]
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,30 @@ def test_a_load_updates_the_index_in_place_and_scores_equal_a_full_build(
             for q in queries} == scores  # fmt: skip
 
 
+def test_an_update_of_real_text_equals_a_full_build(tmp_path: Path) -> None:
+    """The same, over text with punctuation, numbers, quotes and accents: the 246 bodies
+    of the story pair set, half of them loaded first, then the other half and rewrites of
+    ten of the first (the update stems each distinct word once, fts's build every word)."""
+    from tests.conftest import make_store
+
+    pairs = [json.loads(line) for line in (Path(__file__).parent / "data" /
+             "story_pairs.jsonl").read_text(encoding="utf-8").splitlines() if line]  # fmt: skip
+    bodies = {f"{p['pair_id']}{side}": p[side]["body"] for p in pairs for side in ("a", "b")}
+    ids = sorted(bodies)
+    first, second = ids[: len(ids) // 2], ids[len(ids) // 2 :]
+    st = make_store(tmp_path, "file")
+    st.load(_articles_batch("r1", {a: bodies[a] for a in first}))
+    rewritten = {a: bodies[a] + " Édition révisée: 3 new words." for a in first[:10]}
+    st.load(_articles_batch("r2", {**{a: bodies[a] for a in second}, **rewritten}))
+    updated = _index_contents(st)
+    assert len(updated["docs"]) == len(ids)
+    scores = [(h.article_id, round(h.score, 9)) for h in st.search("copper mines", limit=50).hits]
+    st.refresh_search_index(force=True)
+    assert _index_contents(st) == updated
+    assert [(h.article_id, round(h.score, 9))
+            for h in st.search("copper mines", limit=50).hits] == scores  # fmt: skip
+
+
 def test_since_feed_and_limit_filter_the_hits(tmp_path: Path) -> None:
     st = FileStore(tmp_path / "n.duckdb", lock_timeout_s=0.5)
     old = datetime(2025, 10, 1, 8, tzinfo=UTC)

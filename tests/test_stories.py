@@ -340,3 +340,55 @@ def test_the_queries_the_demo_suggests_run_on_its_store(
         assert cli.main([*args, "--db", db]) == 0, line
         out = capsys.readouterr().out
         assert "(0 rows)" not in out and len(out.splitlines()) >= 3, (line, out)
+
+
+def _reference_bands(text: str) -> list[int]:
+    """The bands as they were made before signatures were computed in bulk (datasketch's
+    MinHash over each shingle set): the bands stored by earlier loads."""
+    import hashlib
+    import struct
+
+    from datasketch import MinHash
+
+    from pipeline import stories as s
+
+    def signature(items: frozenset[str]) -> Any:
+        m = MinHash(num_perm=s.NUM_PERM, seed=s.SEED, scheme=s.SCHEME)
+        m.update_batch([x.encode("utf-8") for x in items])
+        return m.hashvalues
+
+    def band_hashes(sig: Any, kind: int) -> list[int]:
+        out = []
+        for band in range(s.BANDS):
+            part = sig[band * s.ROWS : (band + 1) * s.ROWS].astype("<u4").tobytes()
+            digest = hashlib.blake2b(struct.pack("<BB", kind, band) + part, digest_size=8)
+            out.append(int.from_bytes(digest.digest(), "little") >> 1)
+        return out
+
+    ws = s.words(text)
+    body = s._shingles_of(ws)
+    if len(body) < 2:
+        return []
+    lead = s._shingles_of(ws[: s.LEAD_WORDS])
+    return band_hashes(signature(body), 0) + band_hashes(signature(lead), 1)
+
+
+def test_bands_are_identical_to_the_stored_ones() -> None:
+    """Bulk signatures give the very bands datasketch gave (stored bands stay comparable):
+    every body of the pair set, all at once and one by one, and the edge cases."""
+    from pipeline.stories import bands, bands_of_texts
+
+    bodies = [str(p[side]["body"]) for p in _pairs() for side in ("a", "b")]
+    word = "Ünïcode straße ΣΊΣΥΦΟΣ 東京 naïve"
+    edge = [
+        "", "one", "one two three", "one two three four", "same same same same same",
+        "a b a b a b a b", ("word " * 500), " ".join(f"w{i}" for i in range(79)),
+        " ".join(f"w{i}" for i in range(80)), " ".join(f"w{i}" for i in range(81)),
+        " ".join(f"w{i}" for i in range(83)), " ".join(f"w{i % 700}" for i in range(9000)),
+        (word + " ") * 40, "It's 3.5% -- «quoted» words_with_underscores, and\ttabs\nlines",
+    ]  # fmt: skip
+    texts = bodies + edge
+    expected = [_reference_bands(t) for t in texts]
+    assert bands_of_texts(texts) == expected
+    assert [bands(t) for t in edge] == expected[len(bodies) :]
+    assert sum(1 for e in expected if e) >= len(bodies)  # the pair set's bodies all have bands

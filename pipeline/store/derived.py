@@ -75,7 +75,10 @@ def assign_stories(con: Connection) -> int:
     ).fetchall()
     if not new:
         return 0
-    bands_of = {aid: stories.bands(body) for aid, body, _ in new}
+    # all new bodies' signatures at once: one numpy pass over every shingle of the load
+    bands_of = dict(
+        zip([aid for aid, _, _ in new], stories.bands_of_texts([b for _, b, _ in new]), strict=True)
+    )
     temp_ids(con, "_new_stories", [aid for aid, _, _ in new])
     con.execute("delete from story_bands where article_id in (select * from _new_stories)")
     rows = [(aid, band) for aid, bs in bands_of.items() for band in bs]

@@ -90,6 +90,8 @@ class SpoolWriter:
         self.final = spool_dir / batch_id
         self.tmp = spool_dir / f".{batch_id}.tmp"
         self.tagged: list[str] = []
+        # One encoder for every row (json.dumps makes one per call): the same text.
+        self.encode = json.JSONEncoder(default=_json_default, ensure_ascii=False).encode
         self.rows = dict.fromkeys(TABLE_NAMES, 0)  # rows written so far, per table
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
@@ -103,9 +105,7 @@ class SpoolWriter:
             if not rows:
                 continue
             with (self.tmp / f"{table}.jsonl").open("a", encoding="utf-8") as handle:
-                for row in rows:
-                    handle.write(json.dumps(row, default=_json_default, ensure_ascii=False))
-                    handle.write("\n")
+                handle.writelines(f"{line}\n" for line in map(self.encode, rows))
             self.rows[table] += len(rows)
         self.tagged.extend(batch.tagged)
 

@@ -121,8 +121,11 @@ def store_id(con: Connection) -> str:
 # --- loading -------------------------------------------------------------------------------
 
 
-def _source(path: Path, table: str) -> str:
-    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in COLUMNS[table].items()) + "}"
+def _source(path: Path, table: str, only: Sequence[str] | None = None) -> str:
+    """read_json of a spool file, typed by schema.COLUMNS; with `only`, just those columns
+    (the reader then skips the others' values instead of building them)."""
+    wanted = {k: v for k, v in COLUMNS[table].items() if only is None or k in only}
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in wanted.items()) + "}"
     literal = str(path).replace("'", "''")
     return (
         f"read_json('{literal}', format = 'newline_delimited', columns = {columns}, "
@@ -176,7 +179,8 @@ def _touched_articles(con: Connection, batch: SpooledBatch) -> None:
         file = batch.table_file(table)
         if file.exists() and file.stat().st_size:
             con.execute(
-                f"insert into _touched select distinct article_id from {_source(file, table)}"
+                "insert into _touched select distinct article_id from "
+                f"{_source(file, table, only=['article_id'])}"
             )
 
 
