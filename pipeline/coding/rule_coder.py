@@ -79,15 +79,12 @@ class RuleCoder:
     def code_doc(self, doc: Any, *, article_id: str, published: date | None) -> list[Event]:
         return self.assembler.code_doc(doc, article_id=article_id, published=published)
 
-    @cached_property
-    def _vocabulary(self) -> Vocabulary:
-        return self._build_vocabulary()
-
     def vocabulary(self) -> Vocabulary:
         """What the sentence filter needs to know of this coder (built once)."""
         return self._vocabulary
 
-    def _build_vocabulary(self) -> Vocabulary:
+    @cached_property
+    def _vocabulary(self) -> Vocabulary:
         """The first words of every trigger key, and the words that can start an actor
         that is not a named entity: agents ("police", "rebels"), demonyms and country
         names, and the words whose actor the document supplies (pronouns, "the two

@@ -85,14 +85,10 @@ def could_hold_event(
         vocabulary.triggers, vocabulary.actor_words, vocabulary.actor_labels
     )  # fmt: skip
     for tok in sent:
-        lower = tok.lower_
-        if not trigger and (lower in triggers or not triggers.isdisjoint(inflections(lower))):
+        forms = inflections(tok.lower_)  # the word itself among them
+        if not trigger and not triggers.isdisjoint(forms):
             trigger = True
-        if not actor and (
-            tok.ent_type_ in labels
-            or lower in actor_words
-            or not actor_words.isdisjoint(inflections(lower))
-        ):
+        if not actor and (tok.ent_type_ in labels or not actor_words.isdisjoint(forms)):
             actor = True
         if trigger and actor:
             return True
@@ -174,10 +170,7 @@ class EventParse:
         array = np.zeros((len(doc), len(self.attrs)), dtype=np.int64)
         dep, head = len(self.attrs) - 2, len(self.attrs) - 1
         index = np.arange(len(doc))
-        roots = {}
-        for sent in sents:
-            roots[sent.start] = sent.start
-            array[sent.start : sent.end, head] = sent.start - index[sent.start : sent.end]
+        roots = {sent.start: sent.start for sent in sents}
         array[:, dep] = self.dep
         ents = list(doc.ents)
         for ent in ents:  # a name that opens its sentence is its root
