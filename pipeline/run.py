@@ -21,7 +21,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -406,13 +406,15 @@ def enrich(
     progress("tag and code", done, len(pages))
     if to_tag:
         tagged = Analysis()
-        for _, analysis in analyse_articles(
+        analysed = analyse_articles(
             to_tag, nlp or nlp_for(settings, coder), coder, batch_size=settings.nlp_batch_size,
             feed_countries=feed_iso3(countries or {}), processes=settings.nlp_processes,
-        ):  # fmt: skip
-            tagged.extend(analysis)
-            done += 1
-            progress("tag and code", done, len(pages))
+        )  # fmt: skip
+        with closing(analysed):  # a failure here stops spaCy's children at once
+            for _, analysis in analysed:
+                tagged.extend(analysis)
+                done += 1
+                progress("tag and code", done, len(pages))
         out.entities, out.places, out.events = tagged.entities, tagged.places, tagged.events
     stats.articles_tagged += len(to_tag)
     stats.entities += len(out.entities)

@@ -8,8 +8,15 @@ the one place a parsed article becomes rows: the pipeline and `newsevents code` 
 
 from __future__ import annotations
 
+import ctypes
+import multiprocessing
+import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import signal
+import sys
+import warnings
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -140,24 +147,80 @@ def analyse_articles(
     batch_size: int = 32,
     feed_countries: Mapping[str, str] | None = None,
     processes: int = 1,
-) -> Iterator[tuple[Article, Analysis]]:
+) -> Generator[tuple[Article, Analysis]]:
     """Each article whose body is usable (status ok) with its entities, places and events,
     one at a time as `nlp.pipe` parses them in batches (so a caller can say how far it is).
     `feed_countries`: feed name -> ISO3 country of the outlet, a hint for the geoparser.
     `processes`: spaCy parses in this many child processes (forked, so the model is not
     loaded again) while this one geoparses and codes; only when there are at least
-    MIN_PER_PROCESS articles for each, since starting them costs more for fewer."""
+    MIN_PER_PROCESS articles for each, since starting them costs more for fewer. A caller
+    that may stop before the end closes the generator (`contextlib.closing`), which
+    stops the children at once."""
     coder = coder or default_coder()
     countries = feed_countries or {}
     usable = [a for a in articles if a.status == "ok" and a.body]
     texts = (prepare_text(a.body[:MAX_CHARS]) for a in usable)
     n_process = processes if processes > 1 and len(usable) >= MIN_PER_PROCESS * processes else 1
+    with parsed(nlp, texts, batch_size=batch_size, n_process=n_process) as docs:
+        for article, doc in zip(usable, docs, strict=True):
+            published = article.published_at.date() if article.published_at else None
+            analysis = analyse_doc(
+                doc, article_id=article.article_id, published=published, coder=coder,
+                feed_country=countries.get(article.feed),
+            )  # fmt: skip
+            yield article, analysis
+
+
+@contextmanager
+def parsed(nlp: Any, texts: Iterable[str], *, batch_size: int, n_process: int) -> Iterator[Any]:
+    """`nlp.pipe(texts)`, stopped safely when the caller stops early. With n_process > 1,
+    spaCy's own way to stop its forked children (a stop signal, then a join) can wait
+    forever: a child blocked sending a parsed batch keeps the pipe's read end open itself.
+    So on an early stop the children are killed first; and each child dies with this
+    process (PR_SET_PDEATHSIG), rather than waiting, orphaned, for work that never comes."""
+    if n_process == 1:
+        yield nlp.pipe(texts, batch_size=batch_size)
+        return
+    before = set(multiprocessing.active_children())
     docs = nlp.pipe(texts, batch_size=batch_size, n_process=n_process)
-    for article, doc in zip(usable, docs, strict=True):
-        published = article.published_at.date() if article.published_at else None
-        analysis = analyse_doc(doc, article_id=article.article_id, published=published,
-                               coder=coder, feed_country=countries.get(article.feed))  # fmt: skip
-        yield article, analysis
+    try:
+        with _children_die_with_us():
+            yield docs
+    finally:
+        for child in set(multiprocessing.active_children()) - before:
+            child.kill()  # none is left when every document was read
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # spaCy's W127: "not all workers completed"
+            docs.close()
+
+
+_LINUX_PDEATHSIG = 1  # prctl(2) option PR_SET_PDEATHSIG
+_death_pacts = 0
+_parent_pid = 0
+
+
+def _die_with_parent() -> None:
+    """In a child forked while a pass has children: SIGKILL when the parent dies."""
+    if not _death_pacts or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_LINUX_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != _parent_pid:  # the parent died before the pact was made
+        os._exit(1)
+
+
+os.register_at_fork(after_in_child=_die_with_parent)
+
+
+@contextmanager
+def _children_die_with_us() -> Iterator[None]:
+    global _death_pacts, _parent_pid
+    _death_pacts += 1
+    _parent_pid = os.getpid()
+    try:
+        yield
+    finally:
+        _death_pacts -= 1
 
 
 def tag_articles(

