@@ -103,10 +103,20 @@ def reports_dir(settings: Settings) -> Path:
 
 
 def bundle_cache_dir(store: Store) -> Path:
-    """Where the report's Vega bundle is kept between processes: `cache/` in the store's
-    work directory (data/news.pipeline/cache/ for data/news.duckdb). Building it takes
-    vl-convert about 5 s, once per vl-convert and Vega-Lite version instead of once per
-    process (pipeline.report.vega_bundle)."""
+    """Where the report's Vega bundle is kept between processes: the user's cache
+    (`$XDG_CACHE_HOME/newsevents`, by default ~/.cache/newsevents), shared by every store
+    on the machine, or, where that cannot be written, `cache/` in the store's work
+    directory (data/news.pipeline/cache/ for data/news.duckdb). Building it takes
+    vl-convert 2-5 s, once per vl-convert and Vega-Lite version instead of once per
+    process or per store (pipeline.report.vega_bundle)."""
+    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    user = Path(home) / "newsevents"
+    try:
+        user.mkdir(parents=True, exist_ok=True)
+        if os.access(user, os.W_OK | os.X_OK):
+            return user
+    except OSError:
+        pass
     return store.work_dir / "cache"
 
 

@@ -109,9 +109,10 @@ def vega_bundle(cache_dir: Path | None = None) -> str:
     """Vega, Vega-Lite and Vega-Embed in one script that defines window.vegaEmbed, as
     vl-convert-python ships it (no download), for the Vega-Lite version Altair writes.
 
-    vl-convert builds it anew in every process (about 5 s): with `cache_dir` (the store's
-    work directory, pipeline.daily.write_report), it is read from the file `bundle_name()`
-    there, or built once and written there atomically for the next process."""
+    vl-convert builds it anew in every process (2-5 s): with `cache_dir` (the user's
+    cache, or the store's work directory: pipeline.daily.bundle_cache_dir), it is read
+    from the file `bundle_name()` there, or built once and written there atomically for
+    the next process."""
     path = cache_dir / bundle_name() if cache_dir else None
     if path and path.is_file():
         return path.read_text(encoding="utf-8")

@@ -312,7 +312,20 @@ def test_the_cached_vega_bundle_gives_the_same_page(
     assert [p.name for p in cache.iterdir()] == [file.name]  # no temporary file left
 
 
-def test_write_report_keeps_the_bundle_in_the_store_work_dir(demo_run: Any, tmp_path: Path) -> None:
+def test_write_report_keeps_the_bundle_in_the_users_cache_or_the_store_work_dir(
+    demo_run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the user's cache, shared by every store (a new store's first report does not
+    build it again); where that cannot be written, in the store's work directory."""
     settings, _, _ = demo_run
+    work = open_store(settings).work_dir / "cache"
+    shutil.rmtree(work, ignore_errors=True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     write_report(settings, END, 1, tmp_path / "r.html")
-    assert (open_store(settings).work_dir / "cache" / report.bundle_name()).is_file()
+    assert (tmp_path / "xdg" / "newsevents" / report.bundle_name()).is_file()
+    assert not work.exists()
+
+    (tmp_path / "blocked").write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "blocked"))
+    write_report(settings, END, 1, tmp_path / "r.html")
+    assert (work / report.bundle_name()).is_file()
