@@ -195,28 +195,37 @@ def parsed(nlp: Any, texts: Iterable[str], *, batch_size: int, n_process: int) -
 
 
 _LINUX_PDEATHSIG = 1  # prctl(2) option PR_SET_PDEATHSIG
-_death_pacts = 0
-_parent_pid = 0
+_death_pacts = 0  # > 0 while this process has a pass's children
+_forking_pid = 0
+
+
+def _note_forking_pid() -> None:
+    global _forking_pid
+    _forking_pid = os.getpid()
 
 
 def _die_with_parent() -> None:
-    """In a child forked while a pass has children: SIGKILL when the parent dies."""
-    if not _death_pacts or not sys.platform.startswith("linux"):
+    """In a child forked while a pass has children: SIGKILL when the parent dies. The
+    child's own forks make no pact (it has no pass's children of its own)."""
+    global _death_pacts
+    if not _death_pacts:
+        return
+    _death_pacts = 0
+    if not sys.platform.startswith("linux"):
         return
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_LINUX_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != _parent_pid:  # the parent died before the pact was made
+    if os.getppid() != _forking_pid:  # the parent died before the pact was made
         os._exit(1)
 
 
-os.register_at_fork(after_in_child=_die_with_parent)
+os.register_at_fork(before=_note_forking_pid, after_in_child=_die_with_parent)
 
 
 @contextmanager
 def _children_die_with_us() -> Iterator[None]:
-    global _death_pacts, _parent_pid
+    global _death_pacts
     _death_pacts += 1
-    _parent_pid = os.getpid()
     try:
         yield
     finally:
